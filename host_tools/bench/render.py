@@ -1,0 +1,54 @@
+"""Text views of benchmark results (rendered from values, never parsed back)."""
+
+from __future__ import annotations
+
+from host_tools.bench.result import BenchResult
+
+
+def fmt_ms(value: float) -> str:
+    return f"{value * 1000:.1f} us" if value < 1 else f"{value:.3f} ms"
+
+
+def histogram(runs: list[float], bins: int = 10, width: int = 40) -> list[str]:
+    """A text histogram of run latencies."""
+    if not runs:
+        return []
+    lo, hi = min(runs), max(runs)
+    if hi == lo:
+        return [f"{fmt_ms(lo):>12} | {'#' * width} {len(runs)}"]
+    step = (hi - lo) / bins
+    counts = [0] * bins
+    for r in runs:
+        counts[min(int((r - lo) / step), bins - 1)] += 1
+    top = max(counts)
+    return [
+        f"{fmt_ms(lo + i * step):>12} | {'#' * max(1 if c else 0, round(c / top * width)):<{width}} {c}"
+        for i, c in enumerate(counts)
+    ]
+
+
+def render_summary(result: BenchResult) -> str:
+    lat = result.latency_ms
+    target = result.target
+    where = target.get("kind", "?")
+    if target.get("emulated"):
+        where += " (EMULATED)"
+    lines = [
+        f"model     {result.model.path}  ({result.model.bytes / 1024:.1f} KiB, sha256 {result.model.sha256[:12]})",
+        f"target    {where}  {target.get('cpu_model', '')}  {target.get('arch', '')}".rstrip(),
+        f"config    threads={result.config.get('threads')} loops={result.config.get('loops')} "
+        f"warmup={result.config.get('warmup')}",
+        f"init      {fmt_ms(result.init_ms)}   first inference {fmt_ms(result.first_ms)}",
+        f"latency   p50 {fmt_ms(lat.p50)}  p90 {fmt_ms(lat.p90)}  p99 {fmt_ms(lat.p99)}  "
+        f"min {fmt_ms(lat.min)}  max {fmt_ms(lat.max)}  mean {fmt_ms(lat.mean)} ± {fmt_ms(lat.std)}",
+    ]
+    if result.throughput_ips:
+        lines.append(f"throughput {result.throughput_ips:,.0f} inferences/s")
+    peak = result.memory.get("peak_rss_kb")
+    if peak is not None:
+        lines.append(f"memory    peak RSS {peak / 1024:.1f} MiB")
+    if result.interrupted:
+        lines.append("INTERRUPTED: partial result")
+    lines.append("")
+    lines.extend(histogram(lat.runs))
+    return "\n".join(lines)

@@ -1,0 +1,127 @@
+"""Typed benchmark results (``mindedge.bench/1``) and their parser.
+
+device_bench prints one JSON document; the host parses it here into values. Text output is rendered from
+these values and never parsed back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from host_tools.errors import BenchmarkError
+
+SCHEMA = "mindedge.bench/1"
+
+
+@dataclass
+class LatencyStats:
+    runs: list[float]
+    min: float
+    p50: float
+    p90: float
+    p99: float
+    mean: float
+    std: float
+    max: float
+
+
+@dataclass
+class ModelInfo:
+    path: str
+    sha256: str
+    bytes: int
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class BenchResult:
+    """One benchmark run of one model on one target."""
+
+    tool_version: str
+    target: dict[str, Any]
+    model: ModelInfo
+    config: dict[str, Any]
+    init_ms: float
+    first_ms: float
+    latency_ms: LatencyStats
+    memory: dict[str, Any]
+    power: dict[str, Any] | None = None
+    accuracy: dict[str, Any] | None = None
+    throughput_ips: float | None = None
+    interrupted: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+    schema: str = SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data.update(extra)
+        return data
+
+
+_KNOWN = {f for f in BenchResult.__dataclass_fields__}
+
+
+def _num(doc: dict[str, Any], key: str, where: str) -> float:
+    value = doc.get(key)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise BenchmarkError(f"device_bench output: '{where}{key}' is missing or not a number ({value!r})")
+    return float(value)
+
+
+def parse_latency(doc: dict[str, Any]) -> LatencyStats:
+    if not isinstance(doc, dict):
+        raise BenchmarkError("device_bench output: 'latency_ms' is not an object")
+    runs = doc.get("runs")
+    if not isinstance(runs, list) or not all(isinstance(r, int | float) for r in runs):
+        raise BenchmarkError("device_bench output: 'latency_ms.runs' must be a list of numbers")
+    keys = ("min", "p50", "p90", "p99", "mean", "std", "max")
+    values = {k: _num(doc, k, "latency_ms.") for k in keys}
+    return LatencyStats(runs=[float(r) for r in runs], **values)
+
+
+def parse_result(text: str | dict[str, Any]) -> BenchResult:
+    """Parse device_bench's JSON (text or already-decoded) into a ``BenchResult``."""
+    if isinstance(text, str):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise BenchmarkError(f"device_bench output is not JSON: {e}") from e
+    else:
+        doc = text
+    if not isinstance(doc, dict):
+        raise BenchmarkError("device_bench output is not a JSON object")
+    schema = doc.get("schema")
+    if schema != SCHEMA:
+        raise BenchmarkError(
+            f"device_bench output has schema {schema!r}, expected {SCHEMA!r}",
+            hint="rebuild the native tools with `mindedge sdk build` so host and binary versions match",
+        )
+    model = doc.get("model")
+    if not isinstance(model, dict) or "sha256" not in model:
+        raise BenchmarkError("device_bench output: 'model' is missing or incomplete")
+    return BenchResult(
+        tool_version=str(doc.get("tool_version", "")),
+        target=dict(doc.get("target") or {}),
+        model=ModelInfo(
+            path=str(model.get("path", "")),
+            sha256=str(model["sha256"]),
+            bytes=int(model.get("bytes", 0)),
+            inputs=list(model.get("inputs") or []),
+            outputs=list(model.get("outputs") or []),
+        ),
+        config=dict(doc.get("config") or {}),
+        init_ms=_num(doc, "init_ms", ""),
+        first_ms=_num(doc, "first_ms", ""),
+        latency_ms=parse_latency(doc.get("latency_ms")),
+        memory=dict(doc.get("memory") or {}),
+        power=doc.get("power"),
+        accuracy=doc.get("accuracy"),
+        throughput_ips=doc.get("throughput_ips"),
+        interrupted=bool(doc.get("interrupted", False)),
+        extra={k: v for k, v in doc.items() if k not in _KNOWN},
+    )

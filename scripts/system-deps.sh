@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the system packages mindedge needs (Debian/Ubuntu). As root: installs them. Otherwise: prints
+# the exact apt line and stops. Idempotent: does nothing when everything is present.
+set -euo pipefail
+
+need=()
+command -v cmake >/dev/null || need+=(cmake)
+command -v g++ >/dev/null || need+=(g++)
+command -v make >/dev/null || need+=(make)
+py="$(scripts/find-python.sh 2>/dev/null || true)"
+if [ -z "$py" ]; then
+  need+=(python3 python3-venv python3-dev)
+elif ! "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  need+=(python3-venv)
+fi
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+line="apt-get update && apt-get install -y --no-install-recommends ${need[*]}"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "installing system packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"
+else
+  echo "mindedge needs these system packages: ${need[*]}" >&2
+  echo "run as root:  sudo $line" >&2
+  exit 1
+fi
