@@ -53,7 +53,8 @@ constexpr const char *kLogEnvMarker = "MSLITE_CONVERT_LOG_ENV";
 
 // ---- state used by the fatal-signal handler (async-signal-safe access only) ----
 char g_tmp_output[4096] = {0};
-int g_result_fd = -1;  // dup of the original stdout
+int g_result_fd = -1;   // dup of the original stdout
+int g_capture_fd = -1;  // file holding the library's captured stdout, if any
 
 void WriteAll(int fd, const char *s) {
   size_t n = std::strlen(s);
@@ -67,6 +68,15 @@ void WriteAll(int fd, const char *s) {
 
 extern "C" void OnFatalSignal(int sig) {
   if (g_tmp_output[0] != '\0') ::unlink(g_tmp_output);
+  if (g_capture_fd >= 0) {  // pass on what the library printed before dying
+    char buf[4096];
+    ssize_t n = 0;
+    if (::lseek(g_capture_fd, 0, SEEK_SET) == 0) {
+      while ((n = ::read(g_capture_fd, buf, sizeof(buf))) > 0) {
+        if (::write(2, buf, static_cast<size_t>(n)) != n) break;
+      }
+    }
+  }
   const char *name = sig == SIGABRT   ? "SIGABRT (abort, e.g. uncaught exception or fatal log)"
                      : sig == SIGSEGV ? "SIGSEGV (invalid memory access)"
                      : sig == SIGBUS  ? "SIGBUS"
@@ -194,22 +204,47 @@ mindspore::converter::FmkType ToFmkType(Fmk fmk) {
   return mindspore::converter::kFmkTypeOnnx;
 }
 
-// Redirects fd 1 to stderr while the library runs, so stdout carries only the
-// result line. Restored on destruction.
-class StdoutToStderr {
+// Captures what the library prints on stdout (fd 1) while it runs, so stdout
+// carries only our result line. Lines other than the library's own
+// "CONVERT RESULT ..." are passed on to stderr afterwards (e.g. the list of
+// unsupported operators).
+class CaptureLibraryStdout {
  public:
-  StdoutToStderr() {
+  CaptureLibraryStdout() {
     std::fflush(stdout);
     std::cout.flush();
-    ::dup2(2, 1);
+    file_ = std::tmpfile();
+    if (file_ != nullptr) {
+      ::dup2(::fileno(file_), 1);
+      g_capture_fd = ::fileno(file_);
+    }
   }
-  ~StdoutToStderr() {
+  ~CaptureLibraryStdout() { Finish(); }
+  CaptureLibraryStdout(const CaptureLibraryStdout &) = delete;
+  CaptureLibraryStdout &operator=(const CaptureLibraryStdout &) = delete;
+
+  // Restores stdout and forwards the captured lines to stderr. Idempotent.
+  void Finish() {
+    if (file_ == nullptr) return;
     std::fflush(stdout);
     std::cout.flush();
     if (g_result_fd >= 0) ::dup2(g_result_fd, 1);
+    g_capture_fd = -1;
+    std::rewind(file_);
+    char buf[4096];
+    std::string line;
+    while (std::fgets(buf, sizeof(buf), file_) != nullptr) {
+      line = buf;
+      if (line.rfind("CONVERT RESULT", 0) == 0) continue;
+      std::cerr << line;
+      if (line.empty() || line.back() != '\n') std::cerr << '\n';
+    }
+    std::fclose(file_);
+    file_ = nullptr;
   }
-  StdoutToStderr(const StdoutToStderr &) = delete;
-  StdoutToStderr &operator=(const StdoutToStderr &) = delete;
+
+ private:
+  std::FILE *file_ = nullptr;
 };
 
 struct ConvertOutcome {
@@ -220,7 +255,7 @@ struct ConvertOutcome {
 
 ConvertOutcome RunLibrary(const Flags &f, const std::string &tmp_base) {
   ConvertOutcome out;
-  StdoutToStderr redirect;
+  CaptureLibraryStdout capture;
   try {
     mindspore::Converter converter;
     converter.SetSaveType(f.save_type == SaveType::kMindir ? mindspore::kMindIR : mindspore::kMindIR_Lite);
@@ -254,6 +289,7 @@ ConvertOutcome RunLibrary(const Flags &f, const std::string &tmp_base) {
     out.code = kRetError;
     out.message = "the converter library threw an unknown exception";
   }
+  capture.Finish();
   return out;
 }
 
@@ -266,8 +302,8 @@ int Run(int argc, char **argv) {
     return kExitOk;
   }
   if (f.version) {
-    std::cout << "mslite_convert " << MINDEDGE_CONVERT_VERSION << " (MindSpore Lite "
-              << mindspore::Version() << " converter library)" << std::endl;
+    std::cout << "mslite_convert " << MINDEDGE_CONVERT_VERSION << " (converter library: "
+              << mindspore::Version() << ")" << std::endl;
     return kExitOk;
   }
 
@@ -276,9 +312,12 @@ int Run(int argc, char **argv) {
   if (!f.weight_file.empty() && !CheckReadableFile("weight file", f.weight_file, &why)) return FailInput(why);
   if (!f.config_file.empty() && !CheckReadableFile("config file", f.config_file, &why)) return FailInput(why);
 
+  // Output naming, as the library does it: a trailing ".ms" is dropped, then the
+  // suffix of the save type is appended (x -> x.ms, x.ms -> x.ms, x.ms -> x.mindir).
   const std::string suffix = OutputSuffix(f.save_type);
-  // The library appends the suffix unless the name already ends with it.
-  const std::string final_path = EndsWith(f.output_file, suffix) ? f.output_file : f.output_file + suffix;
+  const std::string stem =
+      EndsWith(f.output_file, ".ms") ? f.output_file.substr(0, f.output_file.size() - 3) : f.output_file;
+  const std::string final_path = stem + suffix;
   const std::string out_dir = DirName(final_path);
   struct stat st {};
   if (::stat(out_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -292,8 +331,8 @@ int Run(int argc, char **argv) {
     return FailInput("output file " + final_path + " cannot be replaced");
   }
 
-  // Convert into "<output>.tmp-<pid>.ms" beside the final file, then rename.
-  const std::string tmp_base = f.output_file + ".tmp-" + std::to_string(::getpid());
+  // Convert into "<stem>.tmp-<pid>.ms" beside the final file, then rename.
+  const std::string tmp_base = stem + ".tmp-" + std::to_string(::getpid());
   const std::string tmp_path = tmp_base + suffix;
   if (tmp_path.size() < sizeof(g_tmp_output)) {
     std::memcpy(g_tmp_output, tmp_path.c_str(), tmp_path.size() + 1);
@@ -308,12 +347,14 @@ int Run(int argc, char **argv) {
     return FailConvert(outcome.code == 0 ? kRetError : outcome.code, outcome.message);
   }
   std::string produced = tmp_path;
-  if (!FileExists(produced) && FileExists(tmp_base)) produced = tmp_base;
   if (!FileExists(produced)) {
     g_tmp_output[0] = '\0';
     return FailConvert(kRetError, "the converter reported success but wrote no " + tmp_path);
   }
-  ::chmod(produced.c_str(), 0644);
+  // The library writes 0400 files; give the usual rw-r--r-- (minus umask).
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(produced.c_str(), 0666 & ~mask);
   if (::rename(produced.c_str(), final_path.c_str()) != 0) {
     const std::string err = std::strerror(errno);
     ::unlink(produced.c_str());
