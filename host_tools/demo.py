@@ -107,5 +107,7 @@ def render_table(summary: dict[str, Any]) -> str:
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in rows]  # fmt: skip
     lines.insert(1, "-" * len(lines[0]))
-    lines.append(f"* MindSpore test accuracy; onnxruntime timed from Python. Demo took {summary['wall_seconds']:.0f} s.")
+    lines.append(
+        f"* MindSpore test accuracy; onnxruntime timed from Python. Demo took {summary['wall_seconds']:.0f} s."
+    )
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 _announced = False
 
@@ -38,7 +39,7 @@ def configure_onednn(cpuinfo: str | None = None, announce: bool = True) -> bool:
     return True
 
 
-def import_mindspore():  # noqa: ANN201 - returns the module
+def import_mindspore() -> Any:
     """Import MindSpore after configuring the process for it."""
     configure_onednn()
     os.environ.setdefault("GLOG_v", "3")

@@ -125,7 +125,9 @@ def require_sdk() -> LiteSdk:
     sdk = find_sdk()
     if sdk is None:
         env = os.environ.get("MSLITE_ROOT")
-        where = f"MSLITE_ROOT={env} is not a MindSpore Lite package" if env else "the MindSpore Lite SDK is not installed"
+        where = (
+            f"MSLITE_ROOT={env} is not a MindSpore Lite package" if env else "the MindSpore Lite SDK is not installed"
+        )
         raise ToolMissing(where, hint=FIX_INSTALL)
     return sdk
 
