@@ -139,12 +139,12 @@ def train_lenet(data_dir: Path | None, epochs: int | None, batch_size: int | Non
                 out: Path) -> None:
     """Train LeNet-5 on MNIST (GRAPH mode, Adam with cosine decay, rotation/shift augmentation)."""
     from host_tools.config import load_toml
-    from host_tools.train.lenet import TrainConfig, train
+    from host_tools.train.loop import TrainConfig, train
 
     overrides = {"data": data_dir, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
                  "subset": subset, "out": out, "augment": False if no_augment else None}  # fmt: skip
     cfg = load_toml(TrainConfig, config_file, overrides)
-    result = train(cfg, progress=_say)
+    result = train(cfg)
     acc = result.eval["test_accuracy"]
     click.echo(f"test accuracy {acc:.2%} after {cfg.epochs} epochs in {result.seconds:.0f} s -> {result.checkpoint}")
 

@@ -47,7 +47,7 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
     from host_tools.data.transforms import normalize
     from host_tools.export import export_checkpoint
     from host_tools.targets.local import LocalTarget
-    from host_tools.train.lenet import TrainConfig, train
+    from host_tools.train.loop import TrainConfig, train
 
     t_start = time.perf_counter()
     out = cfg.out
@@ -55,7 +55,7 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
     say("[1/5] data: MNIST")
     data_dir = cfg.data or fetch_mnist(progress=say)
     say(f"[2/5] train: LeNet-5, {cfg.epochs} epochs")
-    result = train(TrainConfig(data=cfg.data, epochs=cfg.epochs, out=out / "train"), progress=say)
+    result = train(TrainConfig(data=cfg.data, epochs=cfg.epochs, out=out / "train"))
     say(f"      test accuracy (MindSpore) {result.eval['test_accuracy']:.2%}")
     say("[3/5] export: ONNX + MindIR")
     exported = export_checkpoint(result.checkpoint, ["onnx", "mindir"], out / "export")
