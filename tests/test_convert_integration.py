@@ -1,0 +1,89 @@
+"""Real conversions with the Lite converter, verified on the real Lite runtime."""
+
+import json
+
+import numpy as np
+import pytest
+
+from converters.lite import ConvertOptions, convert
+from host_tools import manifest
+from host_tools.bench.runtime import ms_input_shape, run_ms, to_model_layout
+from host_tools.errors import ConversionError
+from tests.onnx_models import tiny_conv_classifier
+
+pytestmark = pytest.mark.integration
+
+
+def _quiet(_msg):
+    pass
+
+
+@pytest.mark.parametrize("layout,shape", [("nhwc", [1, 8, 8, 3]), ("nchw", [1, 3, 8, 8])])
+def test_fp32_conversion_is_verified_and_keeps_layout(tmp_path, layout, shape):
+    src = tiny_conv_classifier(tmp_path / "tiny.onnx", channels=3)
+    out = tmp_path / "out" / f"tiny_{layout}.ms"
+    result = convert(src, out, ConvertOptions(input_format=layout), say=_quiet)
+    assert out.is_file() and result.output == out
+    assert ms_input_shape(out) == shape
+    assert result.verification is not None and result.verification.passed
+    assert result.verification.max_rel_error < 1e-4
+    assert result.verification.top1_agreement == 1.0
+    man = json.loads(manifest.manifest_path(out).read_text())
+    assert man["kind"] == "ms" and man["inputs"][0]["layout"] == layout.upper()
+    assert man["inputs"][0]["shape"] == shape
+    assert man["sha256"] == manifest.sha256_file(out)
+    assert man["parent"]["sha256"] == manifest.sha256_file(src)
+    assert man["extra"]["verification"]["samples"] == 16
+    # no temporary work folders left beside the output
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted([out.name, out.name + ".manifest.json"])
+
+
+def test_ms_outputs_match_onnxruntime_on_fresh_inputs(tmp_path):
+    import onnxruntime as ort
+
+    src = tiny_conv_classifier(tmp_path / "tiny.onnx", channels=3, seed=3)
+    out = convert(src, tmp_path / "tiny.ms", ConvertOptions(verify_samples=0), say=_quiet).output
+    x = np.random.default_rng(7).standard_normal((5, 3, 8, 8)).astype(np.float32)
+    sess = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"])
+    ref = np.concatenate([sess.run(None, {"x": x[i : i + 1]})[0] for i in range(5)])
+    got = run_ms(out, to_model_layout(x, ms_input_shape(out)))
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_fp16_and_dynamic_quant_record_their_precision(tmp_path):
+    src = tiny_conv_classifier(tmp_path / "tiny.onnx", channels=1, size=16)
+    fp16 = convert(src, tmp_path / "fp16.ms", ConvertOptions(fp16=True), say=_quiet)
+    man = manifest.load(fp16.output)
+    assert man.extra["precision"] == "fp16"
+    assert fp16.verification.threshold is None  # not held to the fp32 bound, but measured
+    assert fp16.verification.top1_agreement >= 0.75
+
+
+def test_mindir_is_redirected_to_sibling_onnx(tmp_path):
+    src = tiny_conv_classifier(tmp_path / "model.onnx")
+    mindir = tmp_path / "model.mindir"
+    mindir.write_bytes(b"\x0a\x03abc")
+    notes = []
+    result = convert(mindir, tmp_path / "model.ms", say=notes.append)
+    assert result.source == src
+    assert any("mind ir version 3" in n for n in notes)
+
+
+def test_converter_failure_leaves_nothing(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    # A valid ONNX graph with an op the Lite converter does not know.
+    node = helper.make_node("NotARealOp", ["x"], ["y"], domain="com.example")
+    graph = helper.make_graph(
+        [node], "bad",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11), helper.make_opsetid("com.example", 1)])
+    bad = tmp_path / "bad.onnx"
+    onnx.save(model, str(bad))
+    out_dir = tmp_path / "out"
+    with pytest.raises(ConversionError, match="failed to convert bad.onnx"):
+        convert(bad, out_dir / "bad.ms", say=_quiet)
+    assert list(out_dir.iterdir()) == []
