@@ -39,6 +39,7 @@ lint: venv
 
 ctest: native
 	ctest --test-dir $(BUILD)/device_bench --output-on-failure
+	ctest --test-dir $(BUILD)/converter_driver --output-on-failure
 
 pytest: setup
 	$(BIN)/python -m pytest -q -rs
