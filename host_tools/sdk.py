@@ -151,6 +151,7 @@ def install(force: bool = False, progress: Progress = print) -> LiteSdk:
         return existing
     wheel = _download_wheel(progress)
     progress(f"unpacking lib/ and include/ into {root}")
+    paths.sdk_dir().mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".sdk-", dir=paths.sdk_dir()))
     try:
         _unpack(wheel, staging)

@@ -19,7 +19,8 @@ def tiny_conv_classifier(path: Path, channels: int = 1, size: int = 8, classes: 
     fcb = rng.standard_normal(classes).astype(np.float32) * 0.1
     nodes = [
         helper.make_node(
-            "Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], kernel_shape=[3, 3], strides=[1, 1], dilations=[1, 1], group=1
+            "Conv", ["x", "w", "b"], ["c"],
+            pads=[1, 1, 1, 1], kernel_shape=[3, 3], strides=[1, 1], dilations=[1, 1], group=1,
         ),
         helper.make_node("Relu", ["c"], ["r"]),
         helper.make_node("GlobalAveragePool", ["r"], ["g"]),

@@ -84,6 +84,6 @@ def test_converter_failure_leaves_nothing(tmp_path):
     bad = tmp_path / "bad.onnx"
     onnx.save(model, str(bad))
     out_dir = tmp_path / "out"
-    with pytest.raises(ConversionError, match="failed to convert bad.onnx"):
+    with pytest.raises(ConversionError, match=r"failed to convert bad\.onnx"):
         convert(bad, out_dir / "bad.ms", say=_quiet)
     assert list(out_dir.iterdir()) == []
