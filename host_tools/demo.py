@@ -22,6 +22,7 @@ class DemoConfig:
     warmup: int = 20
     threads: int = 1
     data: Path | None = None
+    subset: int | None = None  # train on the first N images only (tests)
     variants: list[str] = field(default_factory=lambda: ["fp32", "fp16"])
 
 
@@ -55,7 +56,7 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
     say("[1/5] data: MNIST")
     data_dir = cfg.data or fetch_mnist(progress=say)
     say(f"[2/5] train: LeNet-5, {cfg.epochs} epochs")
-    result = train(TrainConfig(data=cfg.data, epochs=cfg.epochs, out=out / "train"))
+    result = train(TrainConfig(data=cfg.data, epochs=cfg.epochs, subset=cfg.subset, out=out / "train"))
     say(f"      test accuracy (MindSpore) {result.eval['test_accuracy']:.2%}")
     say("[3/5] export: ONNX + MindIR")
     exported = export_checkpoint(result.checkpoint, ["onnx", "mindir"], out / "export")
