@@ -147,6 +147,9 @@ ParseResult ParseFlags(int argc, const char* const* argv) {
     if (!flags.out_data_file.empty() && flags.in_data_file.empty()) {
       return Fail("--outDataFile needs --inDataFile (the samples to run)");
     }
+    if (!flags.out_data_file.empty() && flags.out_data_file == flags.in_data_file) {
+      return Fail("--outDataFile must differ from --inDataFile");
+    }
   }
   ParseResult r;
   r.ok = true;
