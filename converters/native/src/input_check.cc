@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -150,7 +151,7 @@ bool CheckReadableFile(const std::string &what, const std::string &path, std::st
   return true;
 }
 
-bool CheckOnnxBytes(const std::string &bytes, std::string *error) {
+bool CheckOnnxBytes(const std::string &bytes, std::string *error, std::vector<ModelInput> *inputs) {
   const char *what = "not a valid ONNX model";
   const uint8_t *graph = nullptr;
   size_t graph_size = 0;
@@ -170,13 +171,65 @@ bool CheckOnnxBytes(const std::string &bytes, std::string *error) {
     return false;
   }
   size_t nodes = 0;
+  std::vector<ModelInput> declared;
+  std::vector<std::string> initializers;
   const char *gwhat = "not a valid ONNX model (graph)";
   if (!WalkMessage(graph, graph_size, gwhat, error, [&](const Field &f) {
         if (f.wire_type != 2) return true;
         // node (1), initializer (5), input/output/value_info (11, 12, 13) are messages.
-        if (f.number == 1 || f.number == 5 || f.number == 11 || f.number == 12 || f.number == 13) {
-          if (!WalkMessage(f.data, f.size, gwhat, error, [](const Field &) { return true; })) return false;
-          if (f.number == 1) ++nodes;
+        if (f.number != 1 && f.number != 5 && f.number != 11 && f.number != 12 && f.number != 13) return true;
+        std::string name;
+        const bool want_name = f.number == 5 || f.number == 11;
+        // TensorProto.name is field 8; ValueInfoProto.name is 1 and .type is 2.
+        const uint32_t name_field = f.number == 5 ? 8 : 1;
+        const uint8_t *type = nullptr;
+        size_t type_size = 0;
+        if (!WalkMessage(f.data, f.size, gwhat, error, [&](const Field &g) {
+              if (want_name && g.number == name_field && g.wire_type == 2) {
+                name.assign(reinterpret_cast<const char *>(g.data), g.size);
+              }
+              if (f.number == 11 && g.number == 2 && g.wire_type == 2) {
+                type = g.data;
+                type_size = g.size;
+              }
+              return true;
+            })) {
+          return false;
+        }
+        if (f.number == 1) ++nodes;
+        if (f.number == 5) initializers.push_back(name);
+        if (f.number == 11) {
+          ModelInput in;
+          in.name = name;
+          // TypeProto.tensor_type (1) -> TypeProto.Tensor.shape (2) -> TensorShapeProto.dim (1)*.
+          // Best effort: any problem just leaves the rank unknown.
+          std::string ignored;
+          const uint8_t *tensor = nullptr;
+          size_t tensor_size = 0;
+          const uint8_t *shape = nullptr;
+          size_t shape_size = 0;
+          if (type != nullptr && WalkMessage(type, type_size, "", &ignored, [&](const Field &t) {
+                if (t.number == 1 && t.wire_type == 2) {
+                  tensor = t.data;
+                  tensor_size = t.size;
+                }
+                return true;
+              }) && tensor != nullptr && WalkMessage(tensor, tensor_size, "", &ignored, [&](const Field &t) {
+                if (t.number == 2 && t.wire_type == 2) {
+                  shape = t.data;
+                  shape_size = t.size;
+                }
+                return true;
+              }) && shape != nullptr) {
+            int rank = 0;
+            if (WalkMessage(shape, shape_size, "", &ignored, [&](const Field &t) {
+                  if (t.number == 1 && t.wire_type == 2) ++rank;
+                  return true;
+                })) {
+              in.rank = rank;
+            }
+          }
+          declared.push_back(in);
         }
         return true;
       })) {
@@ -186,10 +239,39 @@ bool CheckOnnxBytes(const std::string &bytes, std::string *error) {
     *error = std::string(what) + ": the graph has no nodes";
     return false;
   }
+  if (inputs != nullptr) {
+    inputs->clear();
+    for (const auto &in : declared) {
+      if (std::find(initializers.begin(), initializers.end(), in.name) == initializers.end()) {
+        inputs->push_back(in);
+      }
+    }
+  }
   return true;
 }
 
-bool CheckModelFile(Fmk fmk, const std::string &path, std::string *error) {
+bool CheckInputShapes(const std::vector<InputShape> &shapes, const std::vector<ModelInput> &inputs,
+                      std::string *error) {
+  if (inputs.empty()) return true;
+  for (const auto &s : shapes) {
+    const auto it = std::find_if(inputs.begin(), inputs.end(), [&](const ModelInput &m) { return m.name == s.name; });
+    if (it == inputs.end()) {
+      std::string names;
+      for (const auto &m : inputs) names += (names.empty() ? "" : ", ") + m.name;
+      *error = "--inputShape names '" + s.name + "', but the model's inputs are: " + names;
+      return false;
+    }
+    if (it->rank >= 0 && it->rank != static_cast<int>(s.dims.size())) {
+      *error = "--inputShape gives '" + s.name + "' " + std::to_string(s.dims.size()) +
+               " dimensions, but the model declares " + std::to_string(it->rank) +
+               " (give the shape in the model's own layout, e.g. NCHW for ONNX)";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool CheckModelFile(Fmk fmk, const std::string &path, std::string *error, std::vector<ModelInput> *inputs) {
   if (!CheckReadableFile("model file", path, error)) return false;
   if (fmk == Fmk::kCaffe || fmk == Fmk::kPytorch) return true;
   std::string bytes;
@@ -198,7 +280,7 @@ bool CheckModelFile(Fmk fmk, const std::string &path, std::string *error) {
   bool ok = true;
   switch (fmk) {
     case Fmk::kOnnx:
-      ok = CheckOnnxBytes(bytes, &why);
+      ok = CheckOnnxBytes(bytes, &why, inputs);
       break;
     case Fmk::kMindir:
       ok = CheckProtobufWithField(bytes, "not a valid MindIR model", 7, &why);

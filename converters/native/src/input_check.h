@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "flags.h"
 
@@ -16,18 +17,30 @@ namespace mindedge {
 bool CheckReadableFile(const std::string &what, const std::string &path, std::string *error);
 
 // Protobuf wire-format scan of one message in [data, data+size): every tag valid,
-// every length inside the buffer. `depth` > 0 also scans the LEN fields whose numbers
-// are listed in `nested` (only used internally). Returns false on the first problem.
+// every length inside the buffer. Returns false on the first problem.
 bool ScanProtobufMessage(const uint8_t *data, size_t size, std::string *error);
+
+// A graph input of an ONNX model; rank -1 when the model declares no shape.
+struct ModelInput {
+  std::string name;
+  int rank = -1;
+};
 
 // ONNX ModelProto: valid wire format at top level and inside `graph` (field 7),
 // which must be present and contain at least one node. Detects truncated and
-// non-ONNX files.
-bool CheckOnnxBytes(const std::string &bytes, std::string *error);
+// non-ONNX files. Fills *inputs (graph inputs that are not initializers) if given.
+bool CheckOnnxBytes(const std::string &bytes, std::string *error, std::vector<ModelInput> *inputs = nullptr);
 
 // Format-specific check of a model file for --fmk (ONNX, TFLITE, MINDIR, TF).
-// CAFFE/PYTORCH are only checked for readability.
-bool CheckModelFile(Fmk fmk, const std::string &path, std::string *error);
+// CAFFE/PYTORCH are only checked for readability. For ONNX, *inputs (if given)
+// receives the model's inputs; it stays empty for other formats.
+bool CheckModelFile(Fmk fmk, const std::string &path, std::string *error,
+                    std::vector<ModelInput> *inputs = nullptr);
+
+// Checks --inputShape against the model's inputs (names exist, ranks agree when
+// the model declares them). No-op when `inputs` is empty (unknown).
+bool CheckInputShapes(const std::vector<InputShape> &shapes, const std::vector<ModelInput> &inputs,
+                      std::string *error);
 
 }  // namespace mindedge
 

@@ -5,8 +5,10 @@
 //   stdout: exactly one result line, "CONVERT RESULT SUCCESS:0" or
 //           "CONVERT RESULT FAILED:<code> <why>" (flag errors:
 //           "CONVERTER::FLAGS INIT FAILED:<code> <why>", like converter_lite).
+//   stderr: quiet by default; --verbose passes the library's log through.
 //   exit:   0 success, 1 conversion failed (library error, exception, crash),
-//           2 bad flags or bad input file (nothing was converted).
+//           2 bad flags, bad input file or config rejected (nothing converted),
+//           128+N interrupted by signal N (SIGINT, SIGTERM, SIGHUP).
 //   files:  the model is converted into a temporary file beside the output and
 //           renamed into place only on success; a failed run never leaves a
 //           partial file at the output path (an older file there is kept).
@@ -24,11 +26,13 @@
 #include <exception>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "flags.h"
 #include "input_check.h"
+#include "log_parse.h"
 #include "mslite_converter_api.h"
 
 #ifndef MINDEDGE_CONVERT_VERSION
@@ -42,22 +46,22 @@ constexpr int kExitOk = 0;
 constexpr int kExitConvertFailed = 1;
 constexpr int kExitUsage = 2;
 
-// converter_lite's return codes (lite/include/errorcode.h) printed in result lines.
+// converter_lite's return codes (lite/include/errorcode.h) used in result lines.
 constexpr int kRetError = -1;
 constexpr int kRetInputParamInvalid = -600;
 
-// Environment marker: set once logging variables have been applied (see
-// ApplyLogEnvironment); the library reads them while it is being loaded, so
-// they only take effect after a re-exec.
+// Set in the environment once the logging variables have been applied. The
+// library reads GLOG_* while it is being loaded (before main), so they only
+// take effect after the program re-executes itself.
 constexpr const char *kLogEnvMarker = "MSLITE_CONVERT_LOG_ENV";
 
-// ---- state used by the fatal-signal handler (async-signal-safe access only) ----
-char g_tmp_output[4096] = {0};
-int g_result_fd = -1;   // dup of the original stdout
-int g_capture_fd = -1;  // file holding the library's captured stdout, if any
+// ---- state shared with the fatal-signal handler (async-signal-safe use only) ----
+char g_tmp_output[4096] = {0};  // partial output to delete on a crash
+int g_result_fd = -1;           // the real stdout (fd 1 may be captured)
+int g_log_fd = -1;              // the real stderr (fd 2 may be captured)
+int g_capture_fds[2] = {-1, -1};
 
-void WriteAll(int fd, const char *s) {
-  size_t n = std::strlen(s);
+void WriteAll(int fd, const char *s, size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(fd, s, n);
     if (w <= 0) return;
@@ -65,28 +69,38 @@ void WriteAll(int fd, const char *s) {
     n -= static_cast<size_t>(w);
   }
 }
+void WriteAll(int fd, const char *s) { WriteAll(fd, s, std::strlen(s)); }
 
 extern "C" void OnFatalSignal(int sig) {
   if (g_tmp_output[0] != '\0') ::unlink(g_tmp_output);
-  if (g_capture_fd >= 0) {  // pass on what the library printed before dying
+  const bool interrupted = sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+  // Pass on what the library logged before dying: it usually names the cause.
+  const int log_fd = g_log_fd >= 0 ? g_log_fd : 2;
+  for (int fd : g_capture_fds) {
+    if (interrupted || fd < 0 || ::lseek(fd, 0, SEEK_SET) != 0) continue;
     char buf[4096];
     ssize_t n = 0;
-    if (::lseek(g_capture_fd, 0, SEEK_SET) == 0) {
-      while ((n = ::read(g_capture_fd, buf, sizeof(buf))) > 0) {
-        if (::write(2, buf, static_cast<size_t>(n)) != n) break;
-      }
-    }
+    while ((n = ::read(fd, buf, sizeof(buf))) > 0) WriteAll(log_fd, buf, static_cast<size_t>(n));
   }
-  const char *name = sig == SIGABRT   ? "SIGABRT (abort, e.g. uncaught exception or fatal log)"
+  const char *name = sig == SIGABRT   ? "SIGABRT (abort: uncaught exception or fatal log)"
                      : sig == SIGSEGV ? "SIGSEGV (invalid memory access)"
                      : sig == SIGBUS  ? "SIGBUS"
                      : sig == SIGFPE  ? "SIGFPE"
                      : sig == SIGILL  ? "SIGILL"
-                                      : "fatal signal";
-  const int fd = g_result_fd >= 0 ? g_result_fd : 1;
-  WriteAll(fd, "CONVERT RESULT FAILED:-1 the converter library crashed with ");
-  WriteAll(fd, name);
-  WriteAll(fd, "; the input model is probably malformed or unsupported (rerun with --verbose)\n");
+                     : sig == SIGINT  ? "SIGINT"
+                     : sig == SIGTERM ? "SIGTERM"
+                     : sig == SIGHUP  ? "SIGHUP"
+                                      : "a fatal signal";
+  const int out = g_result_fd >= 0 ? g_result_fd : 1;
+  if (interrupted) {
+    WriteAll(out, "CONVERT RESULT FAILED:-1 interrupted by ");
+    WriteAll(out, name);
+    WriteAll(out, "; no output was written\n");
+    ::_exit(128 + sig);
+  }
+  WriteAll(out, "CONVERT RESULT FAILED:-1 the converter library crashed with ");
+  WriteAll(out, name);
+  WriteAll(out, "; the input model is probably malformed or unsupported (see stderr; --verbose shows the full log)\n");
   ::_exit(kExitConvertFailed);
 }
 
@@ -94,24 +108,23 @@ void InstallFatalSignalHandlers() {
   struct sigaction sa {};
   sa.sa_handler = OnFatalSignal;
   sigemptyset(&sa.sa_mask);
+  // Block the other handled signals while one runs (e.g. SIGTERM during a crash).
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGINT, SIGTERM, SIGHUP}) sigaddset(&sa.sa_mask, sig);
   sa.sa_flags = SA_RESETHAND;
-  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
-// Prints the one result line on the real stdout (the library's own stdout
-// chatter is redirected to stderr while it runs).
+// The one result line, on the real stdout.
 void PrintResult(const std::string &line) {
-  const std::string text = line + "\n";
-  if (g_result_fd >= 0) {
-    WriteAll(g_result_fd, text.c_str());
-  } else {
-    std::cout << text << std::flush;
-  }
+  const std::string text = SanitizeLine(line) + "\n";
+  std::cout.flush();
+  std::fflush(stdout);
+  WriteAll(g_result_fd >= 0 ? g_result_fd : 1, text.c_str());
 }
 
 int FailUsage(const std::string &why) {
   PrintResult("CONVERTER::FLAGS INIT FAILED:" + std::to_string(kRetInputParamInvalid) + " " + why);
-  std::cerr << "Run with --help for the flags." << std::endl;
+  std::cerr << "Run 'mslite_convert --help' for the flags." << std::endl;
   return kExitUsage;
 }
 
@@ -142,16 +155,20 @@ bool FileExists(const std::string &path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// Quiet logging by default. MindSpore reads GLOG_v & co. when its libraries are
-// loaded (before main), so the variables are set and the program re-executes
-// itself once. Variables the user already set are respected.
-void ApplyLogEnvironment(int argc, char **argv) {
-  if (std::getenv(kLogEnvMarker) != nullptr) return;
-  bool verbose = false;
+bool WantsVerbose(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--verbose" || a == "--verbose=on" || a == "--verbose=true") verbose = true;
+    if (a == "--verbose" || a == "--verbose=on" || a == "--verbose=true") return true;
   }
+  return false;
+}
+
+// Quiet logging by default: GLOG_v=3 (errors only), which are captured and
+// summarised in the result line; --verbose: GLOG_v=1 (info), passed through.
+// Variables the user set are respected. Re-executes once (see kLogEnvMarker).
+void ApplyLogEnvironment(int argc, char **argv) {
+  if (std::getenv(kLogEnvMarker) != nullptr) return;
+  const bool verbose = WantsVerbose(argc, argv);
   bool changed = false;
   auto set_default = [&](const char *name, const char *value) {
     if (std::getenv(name) == nullptr) {
@@ -159,11 +176,9 @@ void ApplyLogEnvironment(int argc, char **argv) {
       changed = true;
     }
   };
-  // GLOG_v: 0 debug, 1 info, 2 warning, 3 error, 4 critical. Quiet = errors hidden
-  // too (the result line carries the outcome); --verbose = info and up.
-  set_default("GLOG_v", verbose ? "1" : "4");
+  // GLOG_v: 0 debug, 1 info, 2 warning, 3 error, 4 critical.
+  set_default("GLOG_v", verbose ? "1" : "3");
   set_default("GLOG_logtostderr", "1");
-  set_default("GLOG_stderrthreshold", verbose ? "0" : "3");
   ::setenv(kLogEnvMarker, "1", 1);
   if (!changed) return;
   ::execv("/proc/self/exe", argv);
@@ -204,48 +219,60 @@ mindspore::converter::FmkType ToFmkType(Fmk fmk) {
   return mindspore::converter::kFmkTypeOnnx;
 }
 
-// Captures what the library prints on stdout (fd 1) while it runs, so stdout
-// carries only our result line. Lines other than the library's own
-// "CONVERT RESULT ..." are passed on to stderr afterwards (e.g. the list of
-// unsupported operators).
-class CaptureLibraryStdout {
+// Redirects a file descriptor (1 or 2) into an anonymous temporary file while
+// the library runs; Finish() restores it and returns what was written.
+class FdCapture {
  public:
-  CaptureLibraryStdout() {
-    std::fflush(stdout);
+  FdCapture(int fd, int restore_fd, int slot) : fd_(fd), restore_fd_(restore_fd), slot_(slot) {
     std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
     file_ = std::tmpfile();
-    if (file_ != nullptr) {
-      ::dup2(::fileno(file_), 1);
-      g_capture_fd = ::fileno(file_);
-    }
+    if (file_ == nullptr || restore_fd_ < 0) return;
+    ::dup2(::fileno(file_), fd_);
+    g_capture_fds[slot_] = ::fileno(file_);
   }
-  ~CaptureLibraryStdout() { Finish(); }
-  CaptureLibraryStdout(const CaptureLibraryStdout &) = delete;
-  CaptureLibraryStdout &operator=(const CaptureLibraryStdout &) = delete;
+  ~FdCapture() { Finish(); }
+  FdCapture(const FdCapture &) = delete;
+  FdCapture &operator=(const FdCapture &) = delete;
 
-  // Restores stdout and forwards the captured lines to stderr. Idempotent.
-  void Finish() {
-    if (file_ == nullptr) return;
-    std::fflush(stdout);
+  std::string Finish() {
+    if (file_ == nullptr) return text_;
     std::cout.flush();
-    if (g_result_fd >= 0) ::dup2(g_result_fd, 1);
-    g_capture_fd = -1;
+    std::cerr.flush();
+    std::fflush(nullptr);
+    if (restore_fd_ >= 0) ::dup2(restore_fd_, fd_);
+    g_capture_fds[slot_] = -1;
     std::rewind(file_);
     char buf[4096];
-    std::string line;
-    while (std::fgets(buf, sizeof(buf), file_) != nullptr) {
-      line = buf;
-      if (line.rfind("CONVERT RESULT", 0) == 0) continue;
-      std::cerr << line;
-      if (line.empty() || line.back() != '\n') std::cerr << '\n';
-    }
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof(buf), file_)) > 0) text_.append(buf, n);
     std::fclose(file_);
     file_ = nullptr;
+    return text_;
   }
 
  private:
+  int fd_;
+  int restore_fd_;
+  int slot_;
   std::FILE *file_ = nullptr;
+  std::string text_;
 };
+
+// Drops the library's own "CONVERT RESULT ..." lines (we print ours).
+std::string WithoutResultLines(const std::string &text) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size() - 1;
+    const std::string line = text.substr(pos, nl - pos + 1);
+    if (line.rfind("CONVERT RESULT", 0) != 0) out += line;
+    pos = nl + 1;
+  }
+  return out;
+}
 
 struct ConvertOutcome {
   bool ok = false;
@@ -255,9 +282,12 @@ struct ConvertOutcome {
 
 ConvertOutcome RunLibrary(const Flags &f, const std::string &tmp_base) {
   ConvertOutcome out;
-  CaptureLibraryStdout capture;
+  FdCapture out_capture(1, g_result_fd, 0);
+  // Quiet mode: keep the library's log to summarise it; verbose: let it through.
+  std::unique_ptr<FdCapture> err_capture;
+  if (!f.verbose) err_capture.reset(new FdCapture(2, g_log_fd, 1));
   try {
-    mindspore::Converter converter;
+    mindspore::Converter converter;  // note: the library's default save type is MINDIR
     converter.SetSaveType(f.save_type == SaveType::kMindir ? mindspore::kMindIR : mindspore::kMindIR_Lite);
     converter.SetWeightFp16(f.fp16);
     if (f.input_format != Layout::kDefault) {
@@ -275,21 +305,37 @@ ConvertOutcome RunLibrary(const Flags &f, const std::string &tmp_base) {
     const mindspore::Status status =
         converter.Convert(ToFmkType(f.fmk), Chars(f.model_file), Chars(tmp_base), Chars(f.weight_file));
     out.ok = status.IsOk();
-    out.code = out.ok ? 0 : static_cast<int32_t>(status.StatusCode());
     if (!out.ok) {
+      out.code = static_cast<int32_t>(status.StatusCode());
+      if (out.code == 0) out.code = kRetError;
       out.message = status.ToString();
-      if (out.message.empty()) out.message = "the converter library reported an error";
     }
   } catch (const std::exception &e) {
     out.ok = false;
     out.code = kRetError;
-    out.message = std::string("the converter library threw an exception: ") + e.what();
+    out.message = "the converter library threw an exception: " + FirstLine(e.what()) + ".";
   } catch (...) {
     out.ok = false;
     out.code = kRetError;
     out.message = "the converter library threw an unknown exception";
   }
-  capture.Finish();
+
+  const std::string lib_stdout = WithoutResultLines(out_capture.Finish());
+  const std::string lib_log = err_capture ? err_capture->Finish() : std::string();
+  // Library stdout (e.g. its unsupported-operator list) goes to stderr in verbose
+  // mode; in quiet mode it is summarised together with the log.
+  if (f.verbose) {
+    std::cerr << lib_stdout << std::flush;
+  }
+  if (!out.ok) {
+    const std::string detail = DescribeLibraryErrors(SummariseLibraryErrors(lib_log + "\n" + lib_stdout));
+    if (out.message.empty()) out.message = "conversion failed.";
+    if (!detail.empty()) out.message += " " + detail + ".";
+    if (out.message.find("mind ir version") != std::string::npos) {
+      out.message += " MindIR from MindSpore 2.x is too new for this converter: export ONNX and use --fmk=ONNX.";
+    }
+    if (!f.verbose) out.message += " (--verbose shows the full log)";
+  }
   return out;
 }
 
@@ -298,22 +344,24 @@ int Run(int argc, char **argv) {
   if (!parsed.ok) return FailUsage(parsed.error);
   const Flags &f = parsed.flags;
   if (f.help) {
-    std::cout << UsageText("mslite_convert");
+    std::cout << UsageText("mslite_convert") << std::flush;
     return kExitOk;
   }
   if (f.version) {
-    std::cout << "mslite_convert " << MINDEDGE_CONVERT_VERSION << " (converter library: "
-              << mindspore::Version() << ")" << std::endl;
+    std::cout << "mslite_convert " << MINDEDGE_CONVERT_VERSION << " (converter library: " << mindspore::Version()
+              << ")" << std::endl;
     return kExitOk;
   }
 
   std::string why;
-  if (!CheckModelFile(f.fmk, f.model_file, &why)) return FailInput(why);
+  std::vector<ModelInput> inputs;
+  if (!CheckModelFile(f.fmk, f.model_file, &why, &inputs)) return FailInput(why);
+  if (!CheckInputShapes(f.input_shapes, inputs, &why)) return FailInput(why);
   if (!f.weight_file.empty() && !CheckReadableFile("weight file", f.weight_file, &why)) return FailInput(why);
   if (!f.config_file.empty() && !CheckReadableFile("config file", f.config_file, &why)) return FailInput(why);
 
-  // Output naming, as the library does it: a trailing ".ms" is dropped, then the
-  // suffix of the save type is appended (x -> x.ms, x.ms -> x.ms, x.ms -> x.mindir).
+  // Output naming as the library does it: a trailing ".ms" is dropped, then the
+  // save type's suffix is appended (x -> x.ms, x.ms -> x.ms; MINDIR: x.ms -> x.mindir).
   const std::string suffix = OutputSuffix(f.save_type);
   const std::string stem =
       EndsWith(f.output_file, ".ms") ? f.output_file.substr(0, f.output_file.size() - 3) : f.output_file;
@@ -326,12 +374,11 @@ int Run(int argc, char **argv) {
   if (::access(out_dir.c_str(), W_OK) != 0) {
     return FailInput("output directory " + out_dir + " is not writable");
   }
-  if (FileExists(final_path) && ::access(final_path.c_str(), W_OK) != 0 &&
-      ::access(out_dir.c_str(), W_OK) != 0) {
-    return FailInput("output file " + final_path + " cannot be replaced");
+  if (::stat(final_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return FailInput("output path " + final_path + " is a directory");
   }
 
-  // Convert into "<stem>.tmp-<pid>.ms" beside the final file, then rename.
+  // Convert into "<stem>.tmp-<pid><suffix>" beside the final file, then rename.
   const std::string tmp_base = stem + ".tmp-" + std::to_string(::getpid());
   const std::string tmp_path = tmp_base + suffix;
   if (tmp_path.size() < sizeof(g_tmp_output)) {
@@ -342,22 +389,22 @@ int Run(int argc, char **argv) {
   const ConvertOutcome outcome = RunLibrary(f, tmp_base);
   if (!outcome.ok) {
     ::unlink(tmp_path.c_str());
-    ::unlink(tmp_base.c_str());
     g_tmp_output[0] = '\0';
-    return FailConvert(outcome.code == 0 ? kRetError : outcome.code, outcome.message);
+    const int exit_code = FailConvert(outcome.code, outcome.message);
+    // The library rejected a flag or the config file: a user error.
+    return outcome.code == kRetInputParamInvalid ? kExitUsage : exit_code;
   }
-  std::string produced = tmp_path;
-  if (!FileExists(produced)) {
+  if (!FileExists(tmp_path)) {
     g_tmp_output[0] = '\0';
     return FailConvert(kRetError, "the converter reported success but wrote no " + tmp_path);
   }
   // The library writes 0400 files; give the usual rw-r--r-- (minus umask).
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  ::chmod(produced.c_str(), 0666 & ~mask);
-  if (::rename(produced.c_str(), final_path.c_str()) != 0) {
+  ::chmod(tmp_path.c_str(), 0666 & ~mask);
+  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
     const std::string err = std::strerror(errno);
-    ::unlink(produced.c_str());
+    ::unlink(tmp_path.c_str());
     g_tmp_output[0] = '\0';
     return FailConvert(kRetError, "cannot move the result to " + final_path + ": " + err);
   }
@@ -372,6 +419,7 @@ int Run(int argc, char **argv) {
 int main(int argc, char **argv) {
   mindedge::ApplyLogEnvironment(argc, argv);
   mindedge::g_result_fd = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
+  mindedge::g_log_fd = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
   try {
     return mindedge::Run(argc, argv);
   } catch (const std::exception &e) {
