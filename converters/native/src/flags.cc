@@ -188,6 +188,9 @@ ParseResult ParseFlags(int argc, const char *const *argv) {
   if (!seen["fmk"]) return Fail("--fmk is required (ONNX, MINDIR, TFLITE, CAFFE, TF)");
   if (f.model_file.empty()) return Fail("--modelFile is required");
   if (f.output_file.empty()) return Fail("--outputFile is required (path without the .ms suffix)");
+  if (f.output_file.back() == '/') {
+    return Fail("--outputFile='" + f.output_file + "' names a directory; give a file path without suffix, e.g. out/model");
+  }
   if (f.fmk == Fmk::kCaffe && f.weight_file.empty()) {
     return Fail("--fmk=CAFFE needs --weightFile=MODEL.caffemodel");
   }

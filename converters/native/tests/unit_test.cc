@@ -57,6 +57,7 @@ void TestFlags() {
   Expect(!Parse({"--modelFile=a", "--outputFile=b"}).ok, "missing --fmk");
   Expect(!Parse({"--fmk=ONNX", "--outputFile=b"}).ok, "missing --modelFile");
   Expect(!Parse({"--fmk=ONNX", "--modelFile=a"}).ok, "missing --outputFile");
+  Expect(!Parse({"--fmk=ONNX", "--modelFile=a", "--outputFile=out/"}).ok, "directory as --outputFile");
   Expect(!Parse({"--fmk=KERAS", "--modelFile=a", "--outputFile=b"}).ok, "bad --fmk");
   Expect(!Parse({"--fmk=ONNX", "--modelFile=a", "--outputFile=b", "--fp16=yes"}).ok, "bad --fp16");
   Expect(!Parse({"--fmk=ONNX", "--modelFile=a", "--outputFile=b", "--inputDataFormat=NC"}).ok, "bad layout");
