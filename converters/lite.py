@@ -85,20 +85,23 @@ def _converter_args(src: Path, out_stem: Path, opts: ConvertOptions, config: Pat
 
 
 def _failure_line(text: str) -> str:
+    """The converter's own result line (``CONVERT RESULT FAILED:<code> <why>``), else its first error."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     for ln in lines:
-        low = ln.lower()
-        if "error" in low and "convert result" not in low:
+        if ln.startswith(("CONVERT RESULT FAILED", "CONVERTER::FLAGS INIT FAILED")):
+            return ln[:300]
+    for ln in lines:
+        if "error" in ln.lower():
             return ln[:300]
     return lines[-1][:300] if lines else "no output"
 
 
 def run_converter(backend: ConverterBackend, src: Path, out: Path, opts: ConvertOptions, workdir: Path) -> Path:
     """Convert ``src`` into ``workdir``; returns the produced ``.ms``."""
-    stem = workdir / out.stem
+    stem = workdir / "model"  # converters append .ms; a fixed stem avoids surprises with dots in names
     config = _render_config(opts, workdir)
     proc = backend.run(_converter_args(src, stem, opts, config))
-    produced = stem.with_suffix(".ms")
+    produced = workdir / "model.ms"
     if proc.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0:
         raise ConversionError(
             f"{backend.name} failed to convert {src.name} (exit {proc.returncode}): "

@@ -84,6 +84,14 @@ def test_converter_failure_leaves_nothing(tmp_path):
     bad = tmp_path / "bad.onnx"
     onnx.save(model, str(bad))
     out_dir = tmp_path / "out"
-    with pytest.raises(ConversionError, match=r"failed to convert bad\.onnx"):
+    with pytest.raises(ConversionError, match=r"failed to convert bad\.onnx") as e:
         convert(bad, out_dir / "bad.ms", say=_quiet)
+    assert "NotARealOp" in e.value.message
     assert list(out_dir.iterdir()) == []
+
+
+def test_output_name_with_dots(tmp_path):
+    src = tiny_conv_classifier(tmp_path / "tiny.onnx")
+    out = convert(src, tmp_path / "lenet.v2.final.ms", ConvertOptions(verify_samples=2), say=_quiet).output
+    assert out.name == "lenet.v2.final.ms" and out.is_file()
+    assert manifest.load(out).artifact == "lenet.v2.final.ms"
