@@ -56,3 +56,12 @@ def test_rejects_malformed_output(mutate, needle):
 def test_rejects_non_json():
     with pytest.raises(BenchmarkError, match="not JSON"):
         parse_result("device_bench: error: something")
+
+
+def test_no_timed_runs_gives_empty_stats():
+    doc = _doc()
+    doc["interrupted"] = True
+    doc["latency_ms"] = {"runs": [], **dict.fromkeys(("min", "p50", "p90", "p99", "mean", "std", "max"))}
+    result = parse_result(doc)
+    assert result.interrupted and result.latency_ms.runs == [] and result.latency_ms.p50 is None
+    assert "no timed runs" in render_summary(result)

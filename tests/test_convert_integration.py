@@ -57,6 +57,9 @@ def test_fp16_and_dynamic_quant_record_their_precision(tmp_path):
     assert man.extra["precision"] == "fp16"
     assert fp16.verification.threshold is None  # not held to the fp32 bound, but measured
     assert fp16.verification.top1_agreement >= 0.75
+    dyn = convert(src, tmp_path / "dyn.ms", ConvertOptions(quant="dynamic"), say=_quiet)
+    assert manifest.load(dyn.output).extra["quant"] == "dynamic"
+    assert dyn.verification.max_rel_error < 0.05
 
 
 def test_mindir_is_redirected_to_sibling_onnx(tmp_path):

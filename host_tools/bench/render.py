@@ -39,9 +39,14 @@ def render_summary(result: BenchResult) -> str:
         f"config    threads={result.config.get('threads')} loops={result.config.get('loops')} "
         f"warmup={result.config.get('warmup')}",
         f"init      {fmt_ms(result.init_ms)}   first inference {fmt_ms(result.first_ms)}",
-        f"latency   p50 {fmt_ms(lat.p50)}  p90 {fmt_ms(lat.p90)}  p99 {fmt_ms(lat.p99)}  "
-        f"min {fmt_ms(lat.min)}  max {fmt_ms(lat.max)}  mean {fmt_ms(lat.mean)} ± {fmt_ms(lat.std)}",
     ]
+    if lat.runs and lat.p50 is not None:
+        lines.append(
+            f"latency   p50 {fmt_ms(lat.p50)}  p90 {fmt_ms(lat.p90)}  p99 {fmt_ms(lat.p99)}  "
+            f"min {fmt_ms(lat.min)}  max {fmt_ms(lat.max)}  mean {fmt_ms(lat.mean)} ± {fmt_ms(lat.std)}"
+        )
+    else:
+        lines.append("latency   no timed runs")
     if result.throughput_ips:
         lines.append(f"throughput {result.throughput_ips:,.0f} inferences/s")
     peak = result.memory.get("peak_rss_kb")

@@ -18,14 +18,16 @@ SCHEMA = "mindedge.bench/1"
 
 @dataclass
 class LatencyStats:
+    """Per-run latencies (ms) and their statistics; the statistics are None when no run was timed."""
+
     runs: list[float]
-    min: float
-    p50: float
-    p90: float
-    p99: float
-    mean: float
-    std: float
-    max: float
+    min: float | None
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    mean: float | None
+    std: float | None
+    max: float | None
 
 
 @dataclass
@@ -80,6 +82,8 @@ def parse_latency(doc: dict[str, Any]) -> LatencyStats:
     if not isinstance(runs, list) or not all(isinstance(r, int | float) for r in runs):
         raise BenchmarkError("device_bench output: 'latency_ms.runs' must be a list of numbers")
     keys = ("min", "p50", "p90", "p99", "mean", "std", "max")
+    if not runs and all(doc.get(k) is None for k in keys):  # interrupted before the first timed run
+        return LatencyStats(runs=[], **dict.fromkeys(keys))
     values = {k: _num(doc, k, "latency_ms.") for k in keys}
     return LatencyStats(runs=[float(r) for r in runs], **values)
 
