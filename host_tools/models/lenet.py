@@ -5,7 +5,7 @@ from __future__ import annotations
 from host_tools import msenv
 
 ms = msenv.import_mindspore()
-from mindspore import nn  # noqa: E402
+from mindspore import Tensor, nn  # noqa: E402
 
 FEATURES = 16 * 4 * 4  # 28 -> conv5 24 -> pool 12 -> conv5 8 -> pool 4
 
@@ -24,7 +24,7 @@ class LeNet5(nn.Cell):
         self.fc2 = nn.Dense(120, 84)
         self.fc3 = nn.Dense(84, num_classes)
 
-    def construct(self, x):  # noqa: ANN001, ANN201 - MindSpore tensors
+    def construct(self, x: Tensor) -> Tensor:
         x = self.pool(self.relu(self.conv1(x)))
         x = self.pool(self.relu(self.conv2(x)))
         x = self.flatten(x)

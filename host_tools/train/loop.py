@@ -18,7 +18,7 @@ import numpy as np
 from host_tools import config, manifest, msenv
 from host_tools.data.mnist import load_mnist
 from host_tools.data.transforms import augment, normalize
-from host_tools.errors import ConfigError
+from host_tools.errors import ConfigError, DataError
 from host_tools.models.registry import create_model, model_info
 from host_tools.train.evaluate import evaluate
 from host_tools.train.progress import Progress, StderrProgress
@@ -74,7 +74,8 @@ class TrainResult:
 def _setup(seed: int) -> Any:
     ms = msenv.import_mindspore()
     ms.set_context(mode=ms.GRAPH_MODE)
-    ms.set_device("CPU")
+    if ms.get_context("device_target") != "CPU":
+        ms.set_device("CPU")  # allowed once, before the first kernel runs
     ms.set_seed(seed)
     return ms
 
@@ -123,6 +124,8 @@ def train(cfg: TrainConfig, progress: Callable[[Progress], None] | None = None) 
     data = load_mnist(cfg.data)
     train_x, train_y = data.train_x[: cfg.subset], data.train_y[: cfg.subset].astype(np.int32)
     test_x, test_y = data.test_x[: cfg.test_subset], data.test_y[: cfg.test_subset]
+    if len(train_x) == 0 or len(test_x) == 0:
+        raise DataError(f"no training or test images in {cfg.data or 'the MNIST cache'}")
     batch = min(cfg.batch_size, len(train_x))
     steps = len(train_x) // batch
 
@@ -137,18 +140,19 @@ def train(cfg: TrainConfig, progress: Callable[[Progress], None] | None = None) 
         t0 = time.perf_counter()
         order = rng.permutation(len(train_x))
         xs = normalize(augment(train_x, rng) if cfg.augment else train_x)
-        loss = None
+        losses: list[float] = []  # sampled every few steps: reading a loss waits for the step
         for step in range(steps):
             sel = order[step * batch:(step + 1) * batch]
             loss = cell(ms.Tensor(xs[sel]), ms.Tensor(train_y[sel]))
-            if step % 20 == 0:
+            if step % 10 == 0 or step == steps - 1:
+                losses.append(float(loss.asnumpy()))
                 dt = time.perf_counter() - t0
-                report(Progress(epoch, cfg.epochs, step + 1, steps, float(loss.asnumpy()),
+                report(Progress(epoch, cfg.epochs, step + 1, steps, float(np.mean(losses[-10:])),
                                 (step + 1) * batch / max(dt, 1e-9), dt))
         dt = time.perf_counter() - t0
         epoch_seconds.append(round(dt, 3))
-        last = float(loss.asnumpy()) if loss is not None else float("nan")
-        report(Progress(epoch, cfg.epochs, steps, steps, last, steps * batch / max(dt, 1e-9), dt, done=True))
+        report(Progress(epoch, cfg.epochs, steps, steps, float(np.mean(losses)), steps * batch / max(dt, 1e-9),
+                        dt, done=True))
     seconds = time.perf_counter() - start
 
     result = evaluate(net, test_x, test_y)
