@@ -11,7 +11,7 @@ from typing import Any
 from host_tools.manifest import write_json
 
 Say = Callable[[str], None]
-DEMO_EPOCHS = 3
+DEMO_EPOCHS = 5
 
 
 @dataclass

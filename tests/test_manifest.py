@@ -34,3 +34,13 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
     manifest.write_json(target, {"a": 2})
     assert json.loads(target.read_text()) == {"a": 2}
     assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_written_files_are_world_readable(tmp_path):
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "m.json"
+        manifest.write_json(target, {})
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o644

@@ -23,7 +23,7 @@ from host_tools.models.registry import create_model, model_info
 from host_tools.train.evaluate import evaluate
 from host_tools.train.progress import Progress, StderrProgress
 
-DEFAULT_EPOCHS = 12
+DEFAULT_EPOCHS = 15
 
 
 @dataclass
