@@ -112,19 +112,20 @@ def run_converter(backend: ConverterBackend, src: Path, out: Path, opts: Convert
     return produced
 
 
-def verify(ms_path: Path, onnx_path: Path, opts: ConvertOptions, threshold: float | None) -> Agreement:
-    """Run ``ms_path`` and ``onnx_path`` on the same random inputs and compare."""
+def verify(
+    ms_path: Path, onnx_path: Path, opts: ConvertOptions, threshold: float | None, ms_shape: list[int]
+) -> Agreement:
+    """Run ``ms_path`` (input shape ``ms_shape``) and ``onnx_path`` on the same random inputs and compare."""
     import onnx
 
-    from host_tools.bench.runtime import ms_input_shape, run_ms, to_model_layout
+    from host_tools.bench.runtime import run_ms, to_model_layout
 
     model = onnx.load_model(str(onnx_path), load_external_data=False)
     dims = [d.dim_value or 1 for d in model.graph.input[0].type.tensor_type.shape.dim]
     rng = np.random.default_rng(opts.seed)
     x = rng.standard_normal((opts.verify_samples, *dims[1:])).astype(np.float32)
     reference = onnx_reference(onnx_path, x)
-    shape = ms_input_shape(ms_path)
-    candidate = run_ms(ms_path, to_model_layout(x, shape))
+    candidate = run_ms(ms_path, to_model_layout(x, ms_shape))
     return compare(candidate, reference, threshold)
 
 
@@ -172,10 +173,13 @@ def convert(model: Path, out: Path, opts: ConvertOptions | None = None, say: Pro
         say(f"converting {src.name} with {backend.name} ({'fp16' if opts.fp16 else 'fp32'}"
             f"{', quant ' + opts.quant if opts.quant else ''}, input {opts.input_format.upper()})")
         produced = run_converter(backend, src, out, opts, workdir)
+        from host_tools.bench.runtime import ms_input_shape
+
+        shape = ms_input_shape(produced)
         agreement = None
         if opts.verify_samples > 0:
             exact = not opts.fp16 and opts.quant is None
-            agreement = verify(produced, src, opts, FP32_TOLERANCE if exact else None)
+            agreement = verify(produced, src, opts, FP32_TOLERANCE if exact else None, shape)
             say(f"verified on {agreement.samples} random inputs: max rel error {agreement.max_rel_error:.2e}, "
                 f"top-1 agreement {agreement.top1_agreement:.1%}")
             if not agreement.passed:
@@ -184,9 +188,6 @@ def convert(model: Path, out: Path, opts: ConvertOptions | None = None, say: Pro
                     f"{agreement.max_rel_error:.2e} > {FP32_TOLERANCE:.0e}",
                     hint="the .ms was not written; report this model to the converter's maintainers",
                 )
-        from host_tools.bench.runtime import ms_input_shape
-
-        shape = ms_input_shape(produced)
         man = _ms_manifest(produced, src, backend, opts, shape, agreement)
         man.artifact = out.name
         produced.replace(out)
