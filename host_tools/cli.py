@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from host_tools import __version__
+from host_tools.bench.options import DEFAULT_SAMPLES, DEVICES, POWER_SOURCES
 from host_tools.errors import MindedgeError
 
 
@@ -186,28 +187,133 @@ def convert(model: Path, to: str, fp16: bool, input_format: str, quant: str | No
     click.echo(str(result.output))
 
 
+_WORKSPACE_HELP = "Folder holding the results store results.db (default: $MINDEDGE_WORKSPACE, else ./runs)."
+
+
+def _workspace_option(f: Any) -> Any:
+    return click.option("--workspace", type=click.Path(path_type=Path), default=None, help=_WORKSPACE_HELP)(f)
+
+
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--target", default="local", show_default=True, help="Where to run: local (adb:SERIAL later).")
-@click.option("--loops", type=int, default=100, show_default=True, help="Timed runs (--loopCount).")
-@click.option("--warmup", type=int, default=10, show_default=True, help="Warm-up runs (--warmUpLoopCount).")
-@click.option("--threads", type=int, default=1, show_default=True, help="CPU threads (--numThreads).")
+@click.option("--loops", type=int, default=None, help="Timed runs (--loopCount; default 100).")
+@click.option("--warmup", type=int, default=None, help="Untimed warm-up runs (--warmUpLoopCount; default 10).")
+@click.option("--threads", type=int, default=None, help="CPU threads (--numThreads; default 1).")
+@click.option("--cpu-bind", type=click.IntRange(0, 2), default=None,
+              help="Bind threads: 0 none, 1 big cores, 2 middle cores (--cpuBindMode; default 0 here).")
+@click.option("--fp16", is_flag=True,
+              help="Let the runtime compute in float16 where it can (--enableFp16; default off).")
+@click.option("--device", type=click.Choice(DEVICES), default=None, help="Backend (--device; default CPU).")
+@click.option("--input-shapes", default=None,
+              help="Resize inputs, e.g. 'x:1,28,28,1' (--inputShapes; default: the model's shapes).")
+@click.option("--min-seconds", type=float, default=None,
+              help="Keep timing until at least this long has passed (--minSeconds; default 0: --loops only).")
+@click.option("--max-seconds", type=float, default=None,
+              help="Stop timing after this long even before --loops runs (--maxSeconds; default: no limit).")
+@click.option("--run-delay-ms", type=float, default=None, help="Pause between timed runs (--runDelayMs; default 0).")
+@click.option("--cooldown-c", type=float, default=None,
+              help="Before timing, wait until the battery/SoC is below this temperature in C (--cooldownC; "
+              "default: no wait).")
+@click.option("--power-source", type=click.Choice(POWER_SOURCES), default=None,
+              help="Power sampling (--powerSource; default auto: sysfs battery readings when readable).")
+@click.option("--power-interval-ms", type=int, default=None,
+              help="Power sampling interval (--powerIntervalMs; default 50).")
+@click.option("--sysfs-root", type=click.Path(path_type=Path), default=None,
+              help="Prefix for every /sys and /proc read (--sysfsRoot; default /).")
+@click.option("--accuracy/--no-accuracy", default=None,
+              help="Compare the outputs with ONNX Runtime on the parent ONNX named in the .ms manifest "
+              "(default: on when there is one, else skipped with a note).")
+@click.option("--accuracy-threshold", type=float, default=None,
+              help="Fail (exit 3) above this max relative error (--accuracyThreshold; default 1e-4 here).")
+@click.option("--samples", type=int, default=None,
+              help=f"Inputs for the accuracy check (default {DEFAULT_SAMPLES}): MNIST test images for MNIST "
+              "models when cached, else seeded random.")
 @click.option("--in-data", type=click.Path(path_type=Path), default=None,
-              help="Raw float32 input file (--inDataFile); default: random input.")
+              help="Raw float32 inputs in the model's layout (--inDataFile); default: the accuracy inputs, "
+              "else device_bench's random input.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
-              help="Also write the mindedge.bench/1 JSON here.")
-def bench(model: Path, target: str, loops: int, warmup: int, threads: int, in_data: Path | None,
-          json_out: Path | None) -> None:
-    """Benchmark a .ms MODEL with device_bench and print a one-screen summary."""
-    from host_tools.bench.render import render_summary
-    from host_tools.bench.runner import BenchConfig, run_device_bench, save_result
-    from host_tools.targets.base import open_target
+              help="Also write the mindedge.bench/1 JSON here (default: only the store).")
+@_workspace_option
+@click.option("--variant", default=None, help="Name of this model variant in the store (default: the file stem).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="TOML file with any of these options (snake_case keys); command-line options win.")
+@click.pass_context
+def bench(ctx: click.Context, model: Path, target: str, json_out: Path | None, workspace: Path | None,
+          config_file: Path | None, fp16: bool, **options: Any) -> None:
+    """Benchmark a .ms MODEL with device_bench, print a summary and store the result.
 
-    cfg = BenchConfig(loops=loops, warmup=warmup, threads=threads, in_data_file=in_data)
-    result = run_device_bench(model, open_target(target), cfg)
+    Every result goes to <workspace>/results.db, also an interrupted one (Ctrl-C: exit 130) and one whose
+    accuracy check fails (exit 3).
+    """
+    from host_tools import paths
+    from host_tools.bench.options import load_config
+    from host_tools.bench.render import render_summary
+    from host_tools.bench.runner import save_result
+    from host_tools.bench.session import bench_and_store, progress_printer, raise_for_status
+
+    in_data = options.pop("in_data")
+    overrides = {**options, "in_data_file": in_data, "fp16": True if fp16 else None}
+    cfg = load_config(config_file, overrides)
+    cfg.timeout_s = None  # Ctrl-C stops a run; --max-seconds bounds it
+    verbose = bool(ctx.find_root().params.get("verbose"))
+    db = paths.results_db(workspace)
+    run = bench_and_store(model, target, cfg, db, on_line=progress_printer(_say, verbose), say=_say)
     if json_out is not None:
-        save_result(result, json_out)
-    click.echo(render_summary(result))
+        save_result(run.result, json_out)
+    click.echo(render_summary(run.result))
+    click.echo(f"stored as result #{run.id} ({run.status}) in {db}")
+    raise_for_status(run)
+
+
+@main.group()
+def results() -> None:
+    """Browse the results store (<workspace>/results.db)."""
+
+
+@results.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N results.")
+@click.option("--model", default=None, help="Only this model: a variant name or a sha256 prefix.")
+@_workspace_option
+def results_list(limit: int, model: str | None, workspace: Path | None) -> None:
+    """One line per result: id, date, target, model, runs, p50, p90, status."""
+    from host_tools import paths
+    from host_tools.bench.store import open_store
+    from host_tools.bench.views import render_list
+
+    db = paths.results_db(workspace)
+    if not db.exists():
+        click.echo(f"no results yet ({db} does not exist)")
+        return
+    with open_store(db, create=False) as store:
+        click.echo(render_list(store.list(limit=limit, model=model)))
+
+
+@results.command("show")
+@click.argument("result_id", metavar="ID", type=int)
+@_workspace_option
+def results_show(result_id: int, workspace: Path | None) -> None:
+    """Every detail of result ID, with the latency distribution as a histogram."""
+    from host_tools import paths
+    from host_tools.bench.store import open_store
+    from host_tools.bench.views import render_show
+
+    with open_store(paths.results_db(workspace), create=False) as store:
+        click.echo(render_show(store.get(result_id)))
+
+
+@results.command("compare")
+@click.argument("id_a", metavar="ID_A", type=int)
+@click.argument("id_b", metavar="ID_B", type=int)
+@_workspace_option
+def results_compare(id_a: int, id_b: int, workspace: Path | None) -> None:
+    """Results ID_A and ID_B side by side, with B/A ratios ('-' where a value is missing)."""
+    from host_tools import paths
+    from host_tools.bench.store import open_store
+    from host_tools.bench.views import render_compare
+
+    with open_store(paths.results_db(workspace), create=False) as store:
+        click.echo(render_compare(store.get(id_a), store.get(id_b)))
 
 
 # ---- demo ---------------------------------------------------------------------------------------

@@ -30,3 +30,19 @@ def build_dir() -> Path:
     """Native build tree: ``$MINDEDGE_BUILD`` or ``<repo>/build``."""
     env = os.environ.get("MINDEDGE_BUILD")
     return Path(env).expanduser() if env else REPO_ROOT / "build"
+
+
+DEFAULT_WORKSPACE = Path("runs")
+
+
+def workspace(explicit: Path | None = None) -> Path:
+    """Where results are stored: ``explicit`` (``--workspace``), else ``$MINDEDGE_WORKSPACE``, else ``./runs``."""
+    if explicit is not None:
+        return Path(explicit).expanduser()
+    env = os.environ.get("MINDEDGE_WORKSPACE")
+    return Path(env).expanduser() if env else DEFAULT_WORKSPACE
+
+
+def results_db(explicit_workspace: Path | None = None) -> Path:
+    """The SQLite results store: ``<workspace>/results.db``."""
+    return workspace(explicit_workspace) / "results.db"

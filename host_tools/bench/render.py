@@ -5,7 +5,9 @@ from __future__ import annotations
 from host_tools.bench.result import BenchResult
 
 
-def fmt_ms(value: float) -> str:
+def fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "-"
     return f"{value * 1000:.1f} us" if value < 1 else f"{value:.3f} ms"
 
 
@@ -25,6 +27,10 @@ def histogram(runs: list[float], bins: int = 10, width: int = 40) -> list[str]:
         f"{fmt_ms(lo + i * step):>12} | {'#' * max(1 if c else 0, round(c / top * width)):<{width}} {c}"
         for i, c in enumerate(counts)
     ]
+
+
+def _g(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
 
 
 def render_summary(result: BenchResult) -> str:
@@ -49,9 +55,19 @@ def render_summary(result: BenchResult) -> str:
         lines.append("latency   no timed runs")
     if result.throughput_ips:
         lines.append(f"throughput {result.throughput_ips:,.0f} inferences/s")
-    peak = result.memory.get("peak_rss_kb")
+    peak = result.peak_rss_kb
     if peak is not None:
         lines.append(f"memory    peak RSS {peak / 1024:.1f} MiB")
+    energy = result.energy_per_inference_mj
+    if energy is not None:
+        lines.append(f"energy    {energy:.4g} mJ per inference")
+    acc = result.accuracy
+    if acc:
+        verdict = {True: "passed", False: "FAILED"}.get(acc.get("passed"), "?")
+        lines.append(f"accuracy  {verdict}: max rel error {_g(acc.get('max_rel_error'))}, cosine "
+                     f"{_g(acc.get('cosine_similarity'))}, top-1 agreement {_g(acc.get('top1_agreement'))} "
+                     f"on {acc.get('samples', '?')} samples")  # fmt: skip
+    lines.extend(f"warning   {w}" for w in result.warnings)
     if result.interrupted:
         lines.append("INTERRUPTED: partial result")
     lines.append("")

@@ -47,16 +47,28 @@ class BenchResult:
     target: dict[str, Any]
     model: ModelInfo
     config: dict[str, Any]
-    init_ms: float
-    first_ms: float
+    init_ms: float | None  # None only in a partial result (interrupted before the model was built)
+    first_ms: float | None
     latency_ms: LatencyStats
     memory: dict[str, Any]
-    power: dict[str, Any] | None = None
-    accuracy: dict[str, Any] | None = None
+    power: dict[str, Any] | None = None  # device_bench's power section (idle/load, energy, samples)
+    accuracy: dict[str, Any] | None = None  # errors against the host's reference outputs
     throughput_ips: float | None = None
     interrupted: bool = False
+    device_state: dict[str, Any] | None = None  # {"start": {...}, "end": {...}}: CPU frequency, temperatures
+    warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     schema: str = SCHEMA
+
+    @property
+    def energy_per_inference_mj(self) -> float | None:
+        value = (self.power or {}).get("energy_per_inference_mj")
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    @property
+    def peak_rss_kb(self) -> int | None:
+        value = self.memory.get("peak_rss_kb")
+        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -75,7 +87,23 @@ def _num(doc: dict[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
-def parse_latency(doc: dict[str, Any]) -> LatencyStats:
+def _opt_num(doc: dict[str, Any], key: str, where: str, optional: bool) -> float | None:
+    """A number, or None when ``optional`` and the key is missing or null."""
+    if optional and doc.get(key) is None:
+        return None
+    return _num(doc, key, where)
+
+
+def _section(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BenchmarkError(f"device_bench output: '{key}' is not an object or null")
+    return value
+
+
+def parse_latency(doc: dict[str, Any] | None) -> LatencyStats:
     if not isinstance(doc, dict):
         raise BenchmarkError("device_bench output: 'latency_ms' is not an object")
     runs = doc.get("runs")
@@ -108,6 +136,10 @@ def parse_result(text: str | dict[str, Any]) -> BenchResult:
     model = doc.get("model")
     if not isinstance(model, dict) or "sha256" not in model:
         raise BenchmarkError("device_bench output: 'model' is missing or incomplete")
+    interrupted = bool(doc.get("interrupted", False))
+    warnings = doc.get("warnings") or []
+    if not isinstance(warnings, list):
+        raise BenchmarkError("device_bench output: 'warnings' is not a list")
     return BenchResult(
         tool_version=str(doc.get("tool_version", "")),
         target=dict(doc.get("target") or {}),
@@ -119,13 +151,15 @@ def parse_result(text: str | dict[str, Any]) -> BenchResult:
             outputs=list(model.get("outputs") or []),
         ),
         config=dict(doc.get("config") or {}),
-        init_ms=_num(doc, "init_ms", ""),
-        first_ms=_num(doc, "first_ms", ""),
-        latency_ms=parse_latency(doc.get("latency_ms")),
+        init_ms=_opt_num(doc, "init_ms", "", interrupted),
+        first_ms=_opt_num(doc, "first_ms", "", interrupted),
+        latency_ms=parse_latency(doc.get("latency_ms") or ({"runs": []} if interrupted else None)),
         memory=dict(doc.get("memory") or {}),
-        power=doc.get("power"),
-        accuracy=doc.get("accuracy"),
-        throughput_ips=doc.get("throughput_ips"),
-        interrupted=bool(doc.get("interrupted", False)),
+        power=_section(doc, "power"),
+        accuracy=_section(doc, "accuracy"),
+        throughput_ips=_opt_num(doc, "throughput_ips", "", True),
+        interrupted=interrupted,
+        device_state=_section(doc, "device_state"),
+        warnings=[str(w) for w in warnings],
         extra={k: v for k, v in doc.items() if k not in _KNOWN},
     )

@@ -4,75 +4,106 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from host_tools import sdk
+from host_tools import __version__, sdk
+from host_tools.bench.options import BenchConfig, bench_argv
 from host_tools.bench.result import BenchResult, parse_result
 from host_tools.errors import BenchmarkError, ModelError
 from host_tools.targets.base import RunResult, Target
 
+__all__ = ["BenchConfig", "Execution", "bench_argv", "error_line", "execute", "run_device_bench"]
 
-@dataclass
-class BenchConfig:
-    """Options of ``mindedge bench`` (device_bench flag names in comments)."""
-
-    loops: int = 100  # --loopCount
-    warmup: int = 10  # --warmUpLoopCount
-    threads: int = 1  # --numThreads
-    in_data_file: Path | None = None  # --inDataFile
-    out_data_file: Path | None = None  # --outDataFile (all samples' outputs)
-    timeout_s: float = 600.0
+EXIT_OK, EXIT_USER, EXIT_ACCURACY = 0, 2, 3
+EXIT_INTERRUPTED = (130, 143)
+LineSink = Callable[[str], object]
 
 
-def bench_argv(exe: Path, model: Path, cfg: BenchConfig, json_out: Path) -> list[str]:
-    argv = [
-        str(exe),
-        f"--modelFile={model}",
-        f"--loopCount={cfg.loops}",
-        f"--warmUpLoopCount={cfg.warmup}",
-        f"--numThreads={cfg.threads}",
-        f"--jsonOut={json_out}",
-        "--quiet",
-    ]
-    if cfg.in_data_file is not None:
-        argv.append(f"--inDataFile={cfg.in_data_file}")
-    if cfg.out_data_file is not None:
-        argv.append(f"--outDataFile={cfg.out_data_file}")
-    return argv
+@dataclass(frozen=True)
+class Execution:
+    """What one device_bench run left behind: its exit code, stderr and JSON (if it wrote one)."""
+
+    exit_code: int
+    stderr: str
+    json_text: str | None
+    host_signal: int | None = None  # a signal the host received and forwarded while it ran
+
+    @property
+    def interrupted(self) -> bool:
+        return self.exit_code in EXIT_INTERRUPTED or self.host_signal is not None
 
 
-def error_line(run: RunResult) -> str:
+def error_line(run: RunResult | Execution) -> str:
     """The most useful line of a failed device_bench run."""
-    lines = [ln.strip() for ln in (run.stderr or run.stdout).splitlines() if ln.strip()]
+    text = run.stderr or getattr(run, "stdout", "")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for ln in lines:
+        if ln.startswith("device_bench: error: "):
+            return ln.removeprefix("device_bench: error: ")
     for ln in reversed(lines):
         if "error" in ln.lower():
             return ln.removeprefix("device_bench: error: ")
     return lines[-1] if lines else "no output"
 
 
-def run_device_bench(model: Path, target: Target, cfg: BenchConfig) -> BenchResult:
-    """Run device_bench for ``model`` on ``target`` (local for now) and parse its JSON."""
-    model = Path(model)
+def check_inputs(model: Path, cfg: BenchConfig) -> None:
     if not model.is_file():
         raise ModelError(f"model file {model} does not exist")
-    if cfg.loops < 1 or cfg.warmup < 0 or cfg.threads < 1:
-        raise BenchmarkError("loops and threads must be >= 1 and warmup >= 0")
+    cfg.validate()
+
+
+def execute(model: Path, target: Target, cfg: BenchConfig, on_line: LineSink | None = None) -> Execution:
+    """Run device_bench once; with ``on_line`` (local target) stderr is streamed and Ctrl-C forwarded."""
+    from host_tools.targets.local import LocalTarget
+
+    model = Path(model)
+    check_inputs(model, cfg)
     exe = sdk.native_binary("device_bench")
     env = sdk.require_sdk().lib_path_env()
     with tempfile.TemporaryDirectory(prefix="mindedge-bench-") as tmp:
         json_out = Path(tmp) / "bench.json"
-        run = target.run(bench_argv(exe, model, cfg, json_out), env=env, timeout=cfg.timeout_s)
-        if run.exit_code != 0:
-            kind = ModelError if run.exit_code == 2 else BenchmarkError
-            raise kind(
-                f"device_bench failed on {model.name} (exit {run.exit_code}): {error_line(run)}",
-                detail=run.stderr,
-            )
-        text = json_out.read_text() if json_out.exists() else run.stdout
-    result = parse_result(text)
+        if on_line is not None and isinstance(target, LocalTarget):
+            from host_tools.bench.process import run_streaming
+
+            argv = bench_argv(exe, model, cfg, json_out, quiet=False)
+            streamed = run_streaming(argv, env, on_line, timeout=cfg.timeout_s)
+            code, stderr, stdout, host_signal = streamed.exit_code, streamed.stderr, "", streamed.host_signal
+        else:
+            run = target.run(bench_argv(exe, model, cfg, json_out), env=env, timeout=cfg.timeout_s)
+            code, stderr, stdout, host_signal = run.exit_code, run.stderr, run.stdout, None
+        text = json_out.read_text() if json_out.exists() else (stdout if stdout.lstrip().startswith("{") else None)
+    return Execution(exit_code=code, stderr=stderr, json_text=text, host_signal=host_signal)
+
+
+def failure(model: Path, cfg: BenchConfig, ex: Execution) -> BenchmarkError:
+    """The error for a device_bench run that produced no usable result."""
+    line = error_line(ex)
+    if ex.exit_code == EXIT_USER and cfg.host_version is not None and "version" in line.lower():
+        return BenchmarkError(
+            f"device_bench refused to run: {line}",
+            hint=f"run `mindedge sdk build` so the binary matches the host tools (mindedge {__version__})",
+            detail=ex.stderr,
+        )
+    kind = ModelError if ex.exit_code == EXIT_USER else BenchmarkError
+    how = f"exit {ex.exit_code}" if ex.exit_code >= 0 else f"killed by signal {-ex.exit_code}"
+    return kind(f"device_bench failed on {model.name} ({how}): {line}", detail=ex.stderr)
+
+
+def with_target(result: BenchResult, target: Target) -> BenchResult:
+    """Merge the host's description of the target into the result."""
     result.target = {**target.properties(), **result.target, "emulated": target.emulated}
     return result
+
+
+def run_device_bench(model: Path, target: Target, cfg: BenchConfig) -> BenchResult:
+    """Run device_bench for ``model`` on ``target`` and parse its JSON; any non-zero exit is an error."""
+    model = Path(model)
+    ex = execute(model, target, cfg)
+    if ex.exit_code != EXIT_OK or ex.json_text is None:
+        raise failure(model, cfg, ex)
+    return with_target(parse_result(ex.json_text), target)
 
 
 def save_result(result: BenchResult, path: Path) -> None:

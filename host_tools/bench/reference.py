@@ -1,0 +1,149 @@
+"""Inputs and reference outputs for device_bench's accuracy check, built on the host with ONNX Runtime.
+
+The ``.ms`` manifest names its parent ONNX; the host runs that ONNX on N inputs (real MNIST test images
+when the model is an MNIST model and the data is in the cache, else seeded random values), and writes the
+inputs in the ``.ms`` layout (``--inDataFile``) and the ONNX outputs (``--benchmarkDataFile``), both raw
+little-endian float32.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from host_tools import manifest as manifest_mod
+from host_tools.bench.options import BenchConfig
+from host_tools.bench.runtime import ms_input_shape, to_model_layout
+from host_tools.errors import ConfigError, DataError
+
+SEED = 0
+
+
+@dataclass(frozen=True)
+class References:
+    """Files for one accuracy check and where their contents came from."""
+
+    inputs_file: Path  # .ms layout, float32
+    outputs_file: Path  # ONNX Runtime outputs, float32
+    samples: int
+    inputs: str  # e.g. "MNIST test images 0..99"
+    reference: str  # e.g. "onnxruntime 1.32.0 on lenet.onnx"
+
+    def describe(self) -> dict[str, Any]:
+        return {"inputs": self.inputs, "reference": self.reference, "samples": self.samples}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The accuracy check to run: ``refs`` when it runs, else ``skipped`` says why (None: turned off)."""
+
+    refs: References | None
+    skipped: str | None = None
+
+
+def parent_onnx(model: Path) -> tuple[Path | None, manifest_mod.Manifest | None, str | None]:
+    """(parent ONNX, the .ms manifest, why there is none) for ``model``."""
+    man = manifest_mod.load(model)
+    if man is None:
+        return None, None, f"{model.name} has no manifest ({manifest_mod.manifest_path(model).name})"
+    parent = (man.parent or {}).get("path")
+    if not parent:
+        return None, man, f"the manifest of {model.name} names no parent model"
+    path = Path(parent)
+    if path.suffix.lower() != ".onnx":
+        return None, man, f"the parent of {model.name} is not ONNX ({path.name})"
+    if not path.is_file():
+        return None, man, f"the parent ONNX {path} no longer exists"
+    want = (man.parent or {}).get("sha256")
+    if want and manifest_mod.sha256_file(path) != want:
+        return None, man, f"the parent ONNX {path.name} changed since {model.name} was converted"
+    return path, man, None
+
+
+def onnx_sample_shape(onnx_path: Path) -> list[int]:
+    """One sample's input shape (without batch) of the ONNX model; dynamic dimensions become 1."""
+    import onnx
+
+    model = onnx.load_model(str(onnx_path), load_external_data=False)
+    dims = [d.dim_value or 1 for d in model.graph.input[0].type.tensor_type.shape.dim]
+    return dims[1:]
+
+
+def _is_mnist(man: manifest_mod.Manifest, sample: list[int]) -> bool:
+    norm = man.normalization or {}
+    return sample == [1, 28, 28] and norm.get("mean") == [0.1307] and norm.get("std") == [0.3081]
+
+
+def mnist_inputs(man: manifest_mod.Manifest, n: int) -> np.ndarray | None:
+    """The first ``n`` MNIST test images, normalized as the manifest says; None when not in the cache."""
+    from host_tools.data import idx
+    from host_tools.data.mnist import FILES, cache_dir
+
+    path = cache_dir() / f"{FILES['test_x']}.gz"
+    if not path.is_file():
+        return None
+    try:
+        images = idx.read_images(path)[:n]
+    except DataError:
+        return None
+    norm = man.normalization or {}
+    x = images[:, None].astype(np.float32) * np.float32(norm.get("scale", 1.0 / 255.0))
+    return ((x - np.float32(norm["mean"][0])) / np.float32(norm["std"][0])).astype(np.float32)
+
+
+def from_model_layout(x: np.ndarray, sample: list[int]) -> np.ndarray:
+    """Inverse of ``to_model_layout``: samples in the .ms layout -> the ONNX (NCHW) sample shape."""
+    have = list(x.shape[1:])
+    if have == sample:
+        return x
+    if len(sample) == 3 and have == [sample[1], sample[2], sample[0]]:
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    raise ConfigError(f"input samples of shape {have} do not fit the ONNX model's input {sample}")
+
+
+def _user_inputs(path: Path, ms_shape: list[int], sample: list[int]) -> np.ndarray:
+    data = np.fromfile(path, dtype="<f4")
+    per = int(np.prod(ms_shape[1:]))
+    if data.size == 0 or data.size % per:
+        raise ConfigError(f"--in-data {path} holds {data.size * 4} bytes, not a whole number of "
+                          f"{per * 4}-byte samples for input {ms_shape}")  # fmt: skip
+    return from_model_layout(data.reshape(-1, *ms_shape[1:]), sample)
+
+
+def build(model: Path, cfg: BenchConfig, workdir: Path) -> Plan:
+    """Decide on the accuracy check for ``model`` and, when it runs, write its input and reference files."""
+    if cfg.accuracy is False:
+        return Plan(None)
+    onnx_path, man, why = parent_onnx(model)
+    if why is None and cfg.input_shapes:
+        why = "--input-shapes changes the model input; the references are built for the manifest's shape"
+    if why is not None or onnx_path is None or man is None:
+        if cfg.accuracy:
+            raise ConfigError(f"cannot check accuracy: {why}", hint="run without --accuracy")
+        return Plan(None, skipped=f"accuracy check skipped: {why}")
+    from converters.verify import onnx_reference
+
+    sample = onnx_sample_shape(onnx_path)
+    ms_shape = man.inputs[0].shape if man.inputs else ms_input_shape(model)
+    if cfg.in_data_file is not None:
+        x, source = _user_inputs(Path(cfg.in_data_file), ms_shape, sample), f"--in-data {cfg.in_data_file}"
+    else:
+        x = mnist_inputs(man, cfg.samples) if _is_mnist(man, sample) else None
+        if x is not None:
+            source = f"MNIST test images 0..{len(x) - 1}"
+        else:
+            rng = np.random.default_rng(SEED)
+            x = rng.standard_normal((cfg.samples, *sample)).astype(np.float32)
+            source = f"random normal, seed {SEED}"
+    reference = onnx_reference(onnx_path, x).astype("<f4")
+    inputs_file, outputs_file = workdir / "accuracy_inputs.bin", workdir / "accuracy_reference.bin"
+    np.ascontiguousarray(to_model_layout(x, ms_shape), dtype="<f4").tofile(inputs_file)
+    reference.tofile(outputs_file)
+    import onnxruntime
+
+    refs = References(inputs_file, outputs_file, len(x), source, f"onnxruntime {onnxruntime.__version__} on "
+                      f"{onnx_path.name}")  # fmt: skip
+    return Plan(refs)

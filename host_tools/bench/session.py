@@ -1,0 +1,189 @@
+"""``mindedge bench`` as one step: accuracy references -> device_bench -> results store.
+
+Every run that produced a measurement is stored: complete (``ok``), interrupted (partial JSON after
+Ctrl-C), accuracy above the threshold (``accuracy_failed``) and device_bench failures (``failed``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from host_tools import __version__
+from host_tools.bench import reference
+from host_tools.bench.options import BenchConfig
+from host_tools.bench.result import BenchResult, LatencyStats, ModelInfo, parse_result
+from host_tools.bench.runner import (
+    EXIT_ACCURACY,
+    EXIT_OK,
+    EXIT_USER,
+    Execution,
+    check_inputs,
+    execute,
+    failure,
+    with_target,
+)
+from host_tools.bench.store import StoreError, open_store
+from host_tools.errors import BenchmarkError
+from host_tools.targets.base import Target, open_target
+
+Say = Callable[[str], object]
+PHASE = re.compile(r"^device_bench: phase: (\S+)")
+
+
+class BenchInterrupted(BenchmarkError):
+    """The run was interrupted (Ctrl-C / SIGTERM); exits 128 + the signal."""
+
+    def __init__(self, message: str, signum: int = 2, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = 128 + signum
+
+
+class AccuracyFailed(BenchmarkError):
+    """The .ms outputs differ from ONNX Runtime's by more than the threshold (same exit code as device_bench)."""
+
+    exit_code = 3
+
+
+@dataclass
+class BenchRun:
+    """A stored benchmark run."""
+
+    id: int
+    status: str
+    result: BenchResult
+    store: Path
+    exit_code: int  # device_bench's
+
+
+def status_of(ex: Execution, result: BenchResult) -> str:
+    """The store status for a run that wrote JSON."""
+    if ex.interrupted or result.interrupted:
+        return "interrupted"
+    if ex.exit_code == EXIT_ACCURACY or (result.accuracy or {}).get("passed") is False:
+        return "accuracy_failed"
+    return "ok" if ex.exit_code == EXIT_OK else "failed"
+
+
+def progress_printer(say: Say, verbose: bool) -> Callable[[str], None]:
+    """Turn device_bench's stderr lines into progress: every line with ``verbose``, else phase changes."""
+
+    def on_line(line: str) -> None:
+        if verbose:
+            say(line)
+        elif m := PHASE.match(line):
+            say(f"bench: {m.group(1)}")
+
+    return on_line
+
+
+def _failed_result(model: Path, target: Target, cfg: BenchConfig) -> BenchResult:
+    """A result with no measurements, for a device_bench run that wrote no JSON."""
+    from host_tools.manifest import sha256_file
+
+    empty = LatencyStats([], None, None, None, None, None, None)
+    info = ModelInfo(path=str(model), sha256=sha256_file(model), bytes=model.stat().st_size)
+    props = {**target.properties(), "emulated": target.emulated}
+    return BenchResult(tool_version="", target=props, model=info, config=dataclasses.asdict(cfg), init_ms=None,
+                       first_ms=None, latency_ms=empty, memory={})  # fmt: skip
+
+
+def _host_config(cfg: BenchConfig) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()}
+
+
+def _save_unsaved(result: BenchResult, workspace: Path) -> Path:
+    from host_tools.manifest import write_json
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    path = workspace / "unsaved" / f"result-{stamp}.json"
+    write_json(path, result.to_dict())
+    return path
+
+
+def bench_and_store(model: Path, target_spec: str, cfg: BenchConfig, db: Path,
+                    on_line: Callable[[str], None] | None = None, say: Say = print) -> BenchRun:
+    """Run device_bench on ``model`` and store the result in ``db``; see the module doc for what is stored."""
+    model = Path(model)
+    target = open_target(target_spec)
+    check_inputs(model, cfg)
+    variant = cfg.variant or model.stem
+    fmt = model.suffix.lstrip(".").lower() or "ms"
+    with open_store(db) as store, tempfile.TemporaryDirectory(prefix="mindedge-acc-") as tmp:
+        # the store is opened first: a corrupted or locked one stops us before a long run
+        say(f"benchmarking {model.name} on {target_spec} ...")
+        plan = reference.build(model, cfg, Path(tmp))
+        run_cfg = cfg
+        if plan.refs is not None:
+            say(f"accuracy: {plan.refs.samples} inputs ({plan.refs.inputs}) vs {plan.refs.reference}")
+            run_cfg = dataclasses.replace(cfg, in_data_file=plan.refs.inputs_file,
+                                          benchmark_data_file=plan.refs.outputs_file)  # fmt: skip
+        elif plan.skipped:
+            say(plan.skipped)
+        ex = execute(model, target, run_cfg, on_line)
+        if ex.json_text is None:
+            if ex.interrupted:
+                raise BenchInterrupted("interrupted before device_bench wrote a result; nothing was stored",
+                                       ex.host_signal or ex.exit_code - 128)  # fmt: skip
+            if ex.exit_code == EXIT_USER:
+                raise failure(model, run_cfg, ex)
+            result, status = _failed_result(model, target, cfg), "failed"
+        else:
+            result = with_target(parse_result(ex.json_text), target)
+            status = status_of(ex, result)
+        error = None if status == "ok" else _error_text(status, ex)
+        if plan.skipped:
+            result.warnings.append(plan.skipped)
+        if plan.refs is not None and result.accuracy is not None:
+            result.accuracy.update(inputs=plan.refs.inputs, reference=plan.refs.reference)
+        result.extra["host"] = {"mindedge": __version__, "target": target_spec, "variant": variant}
+        try:
+            rid = store.add(result, status=status, target=target_spec, variant=variant, model_format=fmt,
+                            host_config=_host_config(cfg), error=error)  # fmt: skip
+        except StoreError as e:
+            saved = _save_unsaved(result, db.parent)
+            raise StoreError(f"{e.message}; the result was saved to {saved} instead", hint=e.hint) from e
+    run = BenchRun(id=rid, status=status, result=result, store=db, exit_code=ex.exit_code)
+    if status == "failed":
+        err = failure(model, run_cfg, ex)
+        raise type(err)(f"{err.message} (stored as result #{rid})", hint=err.hint, detail=err.detail)
+    return run
+
+
+def _error_text(status: str, ex: Execution) -> str | None:
+    from host_tools.bench.runner import error_line
+
+    if status == "interrupted":
+        sig = ex.host_signal or (ex.exit_code - 128 if ex.exit_code > 128 else None)
+        return f"interrupted by signal {sig}" if sig else "interrupted"
+    if status == "accuracy_failed":
+        return "accuracy above the threshold"
+    return error_line(ex)
+
+
+def raise_for_status(run: BenchRun) -> None:
+    """After the summary is printed: interrupted -> exit 130 (143), accuracy failure -> exit 3."""
+    if run.status == "interrupted":
+        signum = run.exit_code - 128 if run.exit_code in (130, 143) else 2
+        raise BenchInterrupted(
+            f"interrupted after {len(run.result.latency_ms.runs)} timed runs; partial result stored as "
+            f"#{run.id} in {run.store}", signum,
+        )  # fmt: skip
+    if run.status == "accuracy_failed":
+        acc = run.result.accuracy or {}
+        raise AccuracyFailed(
+            f"accuracy check failed: max relative error {_g(acc.get('max_rel_error'))} > threshold "
+            f"{_g(acc.get('threshold'))} (cosine {_g(acc.get('cosine_similarity'))}, top-1 agreement "
+            f"{_g(acc.get('top1_agreement'))}); result stored as #{run.id}",
+            hint="the converted model disagrees with its ONNX parent; try fp32, or raise --accuracy-threshold",
+        )
+
+
+def _g(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
