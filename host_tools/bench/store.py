@@ -259,7 +259,7 @@ def _check_and_init(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version < 1:
         raise StoreError(f"results store {path} has unknown schema version {version}", hint=MOVE_AWAY)
-    problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+    problems = [r[0] for r in conn.execute("PRAGMA integrity_check(5)")]
     if problems != ["ok"]:
         raise StoreError(f"results store {path} is corrupted (integrity check: {problems[0]})", hint=MOVE_AWAY)
 
