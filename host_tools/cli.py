@@ -237,7 +237,8 @@ def _workspace_option(f: Any) -> Any:
 @_workspace_option
 @click.option("--variant", default=None, help="Name of this model variant in the store (default: the file stem).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="TOML file with any of these options (snake_case keys); command-line options win.")
+              help="TOML file with any of these options (snake_case keys, e.g. in_data_file); command-line "
+              "options win (default: none).")
 @click.pass_context
 def bench(ctx: click.Context, model: Path, target: str, json_out: Path | None, workspace: Path | None,
           config_file: Path | None, fp16: bool, **options: Any) -> None:
