@@ -1,5 +1,6 @@
 #include "flags.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <set>
@@ -8,13 +9,13 @@
 namespace device_bench {
 namespace {
 
-enum class Kind { kString, kInt, kBool };
+enum class Kind { kString, kInt, kDouble, kBool };
 
 struct Spec {
   const char* name;
   Kind kind;
-  long min;
-  long max;
+  double min;
+  double max;
 };
 
 const Spec kSpecs[] = {
@@ -22,8 +23,24 @@ const Spec kSpecs[] = {
     {"loopCount", Kind::kInt, 0, kMaxLoopCount},
     {"warmUpLoopCount", Kind::kInt, 0, kMaxLoopCount},
     {"numThreads", Kind::kInt, 1, kMaxThreads},
+    {"cpuBindMode", Kind::kInt, 0, 2},
+    {"enableFp16", Kind::kBool, 0, 0},
+    {"device", Kind::kString, 0, 0},
+    {"inputShapes", Kind::kString, 0, 0},
     {"inDataFile", Kind::kString, 0, 0},
     {"outDataFile", Kind::kString, 0, 0},
+    {"benchmarkDataFile", Kind::kString, 0, 0},
+    {"accuracyThreshold", Kind::kDouble, 0, 1e6},
+    {"minSeconds", Kind::kDouble, 0, 86400},
+    {"maxSeconds", Kind::kDouble, 0, 86400},
+    {"runDelayMs", Kind::kInt, 0, 600000},
+    {"cooldownC", Kind::kDouble, -50, 150},
+    {"cooldownTimeoutS", Kind::kDouble, 0, 86400},
+    {"powerSource", Kind::kString, 0, 0},
+    {"powerIntervalMs", Kind::kInt, 1, 60000},
+    {"powerIdleMs", Kind::kInt, 0, 600000},
+    {"sysfsRoot", Kind::kString, 0, 0},
+    {"hostVersion", Kind::kString, 0, 0},
     {"jsonOut", Kind::kString, 0, 0},
     {"quiet", Kind::kBool, 0, 0},
     {"verbose", Kind::kBool, 0, 0},
@@ -36,6 +53,12 @@ const Spec* FindSpec(const std::string& name) {
     if (name == s.name) return &s;
   }
   return nullptr;
+}
+
+std::string NumberText(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
 }
 
 // Strict decimal integer: optional sign, digits only, no spaces, within [min, max].
@@ -68,6 +91,38 @@ bool ParseInt(const std::string& text, long min, long max, long* out, std::strin
   return true;
 }
 
+// Strict decimal number: [sign] digits [. digits] (or .digits), no exponent, no spaces, within [min, max].
+bool ParseDouble(const std::string& text, double min, double max, double* out, std::string* why) {
+  if (text.empty()) {
+    *why = "expected a number, got an empty value";
+    return false;
+  }
+  size_t i = (text[0] == '-' || text[0] == '+') ? 1 : 0;
+  size_t digits = 0;
+  size_t dots = 0;
+  for (size_t j = i; j < text.size(); ++j) {
+    if (text[j] >= '0' && text[j] <= '9') {
+      ++digits;
+    } else if (text[j] == '.') {
+      ++dots;
+    } else {
+      digits = 0;
+      break;
+    }
+  }
+  if (digits == 0 || dots > 1) {
+    *why = "expected a number, got '" + text + "'";
+    return false;
+  }
+  const double v = std::strtod(text.c_str(), nullptr);
+  if (!(v >= min && v <= max)) {
+    *why = "value " + text + " is out of range [" + NumberText(min) + ", " + NumberText(max) + "]";
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
 bool ParseBool(const std::string& text, bool* out) {
   if (text == "true" || text == "1") {
     *out = true;
@@ -80,6 +135,36 @@ bool ParseBool(const std::string& text, bool* out) {
   return false;
 }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Positive integers separated by commas, e.g. "1,28,28,1".
+bool ParseDims(const std::string& text, std::vector<int64_t>* dims, std::string* why) {
+  dims->clear();
+  std::string item;
+  std::istringstream in(text);
+  if (text.empty()) {
+    *why = "an empty shape";
+    return false;
+  }
+  while (std::getline(in, item, ',')) {
+    long v = 0;
+    std::string inner;
+    if (item.empty() || !ParseInt(item, 1, 1L << 30, &v, &inner) || item[0] == '+' || item[0] == '-') {
+      *why = "dimension '" + item + "' of '" + text + "' is not a positive integer";
+      return false;
+    }
+    dims->push_back(v);
+  }
+  if (text.back() == ',') {
+    *why = "shape '" + text + "' ends with a comma";
+    return false;
+  }
+  return true;
+}
+
 ParseResult Fail(const std::string& error) {
   ParseResult r;
   r.ok = false;
@@ -88,6 +173,63 @@ ParseResult Fail(const std::string& error) {
 }
 
 }  // namespace
+
+bool ParseInputShapes(const std::string& text, std::vector<InputShapeSpec>* out, std::string* why) {
+  out->clear();
+  if (text.empty()) {
+    *why = "empty value";
+    return false;
+  }
+  // MindSpore Lite style: positional shapes separated by ':' (only digits, commas and colons).
+  if (text.find(';') == std::string::npos && text.find_first_not_of("0123456789,:") == std::string::npos) {
+    std::istringstream in(text);
+    std::string part;
+    while (std::getline(in, part, ':')) {
+      InputShapeSpec spec;
+      if (!ParseDims(part, &spec.dims, why)) return false;
+      out->push_back(spec);
+    }
+    if (text.back() == ':') {
+      *why = "'" + text + "' ends with ':'";
+      return false;
+    }
+    return true;
+  }
+  // Named: name:dims;name:dims
+  std::istringstream in(text);
+  std::string entry;
+  while (std::getline(in, entry, ';')) {
+    if (entry.empty()) {
+      *why = "an empty entry in '" + text + "' (entries look like name:1,28,28,1 and are separated by ';')";
+      return false;
+    }
+    const size_t colon = entry.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      *why = "entry '" + entry + "' has no input name (use name:1,28,28,1 when giving several inputs by name)";
+      return false;
+    }
+    InputShapeSpec spec;
+    spec.name = entry.substr(0, colon);
+    if (!ParseDims(entry.substr(colon + 1), &spec.dims, why)) return false;
+    for (const InputShapeSpec& other : *out) {
+      if (other.name == spec.name) {
+        *why = "input '" + spec.name + "' is given twice";
+        return false;
+      }
+    }
+    out->push_back(spec);
+  }
+  return true;
+}
+
+std::string CanonicalDevice(const std::string& name) {
+  const std::string l = Lower(name);
+  if (l == "cpu") return "CPU";
+  if (l == "gpu") return "GPU";
+  if (l == "npu") return "NPU";
+  if (l == "ascend310") return "Ascend310";
+  return "";
+}
 
 ParseResult ParseFlags(int argc, const char* const* argv) {
   Flags flags;
@@ -121,26 +263,68 @@ ParseResult ParseFlags(int argc, const char* const* argv) {
       if (name == "verbose") flags.verbose = b;
       if (name == "help") flags.help = b;
       if (name == "version") flags.version = b;
+      if (name == "enableFp16") flags.enable_fp16 = b;
       continue;
     }
     if (!has_value) {
       if (i + 1 >= argc || argv[i + 1] == nullptr) return Fail("flag '--" + name + "' needs a value");
       value = argv[++i];
     }
+    std::string why;
     if (spec->kind == Kind::kString) {
       if (value.empty()) return Fail("flag '--" + name + "' needs a non-empty value");
       if (name == "modelFile") flags.model_file = value;
       if (name == "inDataFile") flags.in_data_file = value;
       if (name == "outDataFile") flags.out_data_file = value;
+      if (name == "benchmarkDataFile") flags.benchmark_data_file = value;
       if (name == "jsonOut") flags.json_out = value;
+      if (name == "hostVersion") flags.host_version = value;
+      if (name == "device") {
+        flags.device = CanonicalDevice(value);
+        if (flags.device.empty()) {
+          return Fail("flag '--device': unknown device '" + value + "' (one of CPU, GPU, NPU, Ascend310)");
+        }
+      }
+      if (name == "powerSource") {
+        flags.power_source = Lower(value);
+        if (flags.power_source != "auto" && flags.power_source != "sysfs" && flags.power_source != "none") {
+          return Fail("flag '--powerSource': unknown source '" + value + "' (one of auto, sysfs, none)");
+        }
+      }
+      if (name == "sysfsRoot") {
+        flags.sysfs_root = value;
+        while (flags.sysfs_root.size() > 1 && flags.sysfs_root.back() == '/') flags.sysfs_root.pop_back();
+      }
+      if (name == "inputShapes") {
+        flags.input_shapes = value;
+        if (!ParseInputShapes(value, &flags.parsed_input_shapes, &why)) return Fail("flag '--inputShapes': " + why);
+      }
+      continue;
+    }
+    if (spec->kind == Kind::kDouble) {
+      double d = 0;
+      if (!ParseDouble(value, spec->min, spec->max, &d, &why)) return Fail("flag '--" + name + "': " + why);
+      if (name == "accuracyThreshold") flags.accuracy_threshold = d;
+      if (name == "minSeconds") flags.min_seconds = d;
+      if (name == "maxSeconds") flags.max_seconds = d;
+      if (name == "cooldownC") {
+        flags.cooldown_c = d;
+        flags.has_cooldown = true;
+      }
+      if (name == "cooldownTimeoutS") flags.cooldown_timeout_s = d;
       continue;
     }
     long v = 0;
-    std::string why;
-    if (!ParseInt(value, spec->min, spec->max, &v, &why)) return Fail("flag '--" + name + "': " + why);
+    if (!ParseInt(value, static_cast<long>(spec->min), static_cast<long>(spec->max), &v, &why)) {
+      return Fail("flag '--" + name + "': " + why);
+    }
     if (name == "loopCount") flags.loop_count = v;
     if (name == "warmUpLoopCount") flags.warmup_loop_count = v;
     if (name == "numThreads") flags.num_threads = v;
+    if (name == "cpuBindMode") flags.cpu_bind_mode = v;
+    if (name == "runDelayMs") flags.run_delay_ms = v;
+    if (name == "powerIntervalMs") flags.power_interval_ms = v;
+    if (name == "powerIdleMs") flags.power_idle_ms = v;
   }
   if (!flags.help && !flags.version) {
     if (flags.model_file.empty()) return Fail("missing required flag --modelFile");
@@ -149,6 +333,16 @@ ParseResult ParseFlags(int argc, const char* const* argv) {
     }
     if (!flags.out_data_file.empty() && flags.out_data_file == flags.in_data_file) {
       return Fail("--outDataFile must differ from --inDataFile");
+    }
+    if (!flags.benchmark_data_file.empty() && flags.in_data_file.empty()) {
+      return Fail("--benchmarkDataFile needs --inDataFile (the samples its reference outputs belong to)");
+    }
+    if (!flags.benchmark_data_file.empty() && flags.benchmark_data_file == flags.out_data_file) {
+      return Fail("--outDataFile must differ from --benchmarkDataFile");
+    }
+    if (flags.max_seconds > 0 && flags.min_seconds > flags.max_seconds) {
+      return Fail("--minSeconds (" + NumberText(flags.min_seconds) + ") is larger than --maxSeconds (" +
+                  NumberText(flags.max_seconds) + ")");
     }
   }
   ParseResult r;
@@ -163,22 +357,48 @@ std::string Usage(const std::string& program) {
      << "\n"
      << "Benchmarks a MindSpore Lite .ms model and prints one JSON document (schema mindedge.bench/1).\n"
      << "\n"
+     << "Model and runtime:\n"
      << "  --modelFile=PATH         the .ms model (required)\n"
-     << "  --loopCount=N            timed runs (default 100; 0 = none)\n"
-     << "  --warmUpLoopCount=N      untimed runs before timing (default 10)\n"
      << "  --numThreads=N           CPU threads, 1.." << kMaxThreads << " (default 1)\n"
-     << "  --inDataFile=PATH        raw little-endian float32 input: k whole samples (all inputs of\n"
-     << "                           the model, in order); the first one is used for timing\n"
+     << "  --cpuBindMode=N          thread affinity: 0 none, 1 big cores, 2 middle cores (default 0)\n"
+     << "  --enableFp16[=BOOL]      let the CPU (and GPU/NPU) run in float16 where supported (default false)\n"
+     << "  --device=NAME            CPU, GPU, NPU or Ascend310 (default CPU; others need an SDK built with\n"
+     << "                           them; the CPU is kept as fallback)\n"
+     << "  --inputShapes=SHAPES     resize inputs: 1,28,28,1 | 1,28,28,1:1,10 (by position) |\n"
+     << "                           x:1,28,28,1;y:1,10 (by name) (default: the model's shapes, -1 -> 1)\n"
+     << "Timing:\n"
+     << "  --loopCount=N            timed runs (default 100; 0 = none); a minimum when --minSeconds needs more\n"
+     << "  --warmUpLoopCount=N      untimed runs before timing (default 10)\n"
+     << "  --minSeconds=S           keep timing until at least S seconds have passed (default 0 = off)\n"
+     << "  --maxSeconds=S           stop timing after S seconds even before --loopCount runs (default 0 = off)\n"
+     << "  --runDelayMs=N           sleep N ms between timed runs (default 0)\n"
+     << "  --cooldownC=C            before timing, wait until the battery/SoC temperature is below C\n"
+     << "                           (default: off)\n"
+     << "  --cooldownTimeoutS=S     stop waiting for --cooldownC after S seconds and time anyway (default 300)\n"
+     << "Data:\n"
+     << "  --inDataFile=PATH        raw little-endian input: k whole samples (all inputs of the model, in\n"
+     << "                           order); the first one is used for timing\n"
      << "                           (default: pseudo-random uniform [0,1) with a fixed seed)\n"
      << "  --outDataFile=PATH       run every sample of --inDataFile once and write all outputs\n"
      << "                           as raw float32, sample after sample\n"
+     << "  --benchmarkDataFile=PATH reference outputs (raw float32, the layout of --outDataFile) of every\n"
+     << "                           sample of --inDataFile: compare and report the errors\n"
+     << "  --accuracyThreshold=P    fail (exit 3) when the mean relative error exceeds P percent (default 0.5)\n"
+     << "Power and device state:\n"
+     << "  --powerSource=SRC        auto, sysfs or none (default auto = sysfs battery readings when present)\n"
+     << "  --powerIntervalMs=N      battery sampling interval (default 50)\n"
+     << "  --powerIdleMs=N          idle baseline before timing, at least 10 intervals (default 1000)\n"
+     << "  --sysfsRoot=DIR          prefix of every /sys and /proc read (default /)\n"
+     << "Output and checks:\n"
      << "  --jsonOut=PATH           also write the JSON document to PATH (atomically)\n"
+     << "  --hostVersion=V          refuse to run (exit 2) unless V equals this binary's version\n"
      << "  --quiet                  do not print the JSON to stdout nor progress to stderr\n"
      << "  --verbose                show MindSpore Lite's own log\n"
      << "  --help, --version\n"
      << "\n"
      << "Both --flag=value and --flag value are accepted.\n"
-     << "Exit codes: 0 success, 2 user error (flags, model, input data), 1 internal failure,\n"
+     << "Exit codes: 0 success, 2 user error (flags, model, input data, version mismatch, device),\n"
+     << "1 internal failure, 3 accuracy above --accuracyThreshold (the JSON is still written),\n"
      << "130/143 interrupted by SIGINT/SIGTERM (the JSON is still written, with \"interrupted\": true).\n";
   return os.str();
 }

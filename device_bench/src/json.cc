@@ -116,8 +116,12 @@ JsonWriter& JsonWriter::Key(const std::string& key) {
     throw std::logic_error("JsonWriter: key outside an object");
   }
   Level& top = stack_.back();
-  if (!top.empty) out_ += ',';
-  Newline(stack_.size());
+  if (top.inline_items) {
+    if (!top.empty) out_ += ", ";
+  } else {
+    if (!top.empty) out_ += ',';
+    Newline(stack_.size());
+  }
   top.empty = false;
   out_ += JsonString(key);
   out_ += indent_ > 0 ? ": " : ":";
@@ -125,10 +129,10 @@ JsonWriter& JsonWriter::Key(const std::string& key) {
   return *this;
 }
 
-JsonWriter& JsonWriter::BeginObject() {
+JsonWriter& JsonWriter::BeginObject(bool inline_items) {
   BeforeValue();
   out_ += '{';
-  stack_.push_back({true, false, true});
+  stack_.push_back({true, inline_items, true});
   return *this;
 }
 
@@ -136,9 +140,9 @@ JsonWriter& JsonWriter::EndObject() {
   if (stack_.empty() || !stack_.back().is_object || after_key_) {
     throw std::logic_error("JsonWriter: unbalanced EndObject");
   }
-  const bool empty = stack_.back().empty;
+  const Level top = stack_.back();
   stack_.pop_back();
-  if (!empty) Newline(stack_.size());
+  if (!top.empty && !top.inline_items) Newline(stack_.size());
   out_ += '}';
   return *this;
 }

@@ -17,12 +17,13 @@ std::string JsonString(const std::string& s);
 std::string JsonNumber(double v);
 
 // Streaming writer. Objects and arrays are pretty-printed with `indent` spaces per level, except
-// arrays opened with BeginArray(/*inline_items=*/true), which stay on one line.
+// those opened with BeginObject/BeginArray(/*inline_items=*/true), which stay on one line (hold
+// only scalars in them).
 class JsonWriter {
  public:
   explicit JsonWriter(int indent = 2) : indent_(indent) {}
 
-  JsonWriter& BeginObject();
+  JsonWriter& BeginObject(bool inline_items = false);
   JsonWriter& EndObject();
   JsonWriter& BeginArray(bool inline_items = false);
   JsonWriter& EndArray();

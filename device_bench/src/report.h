@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "accuracy.h"
+#include "device_state.h"
+#include "flags.h"
+#include "power.h"
 #include "sysinfo.h"
 
 namespace device_bench {
@@ -19,6 +23,18 @@ struct TensorDesc {
   std::string format;  // "NCHW", "NHWC", ...
 };
 
+struct CooldownResult {
+  bool requested = false;  // --cooldownC given
+  double target_c = 0;
+  double timeout_s = 0;
+  double waited_s = 0;
+  bool has_start = false;  // a temperature was readable
+  double start_c = 0;
+  double end_c = 0;
+  std::string sensor;  // which reading was the hottest at the end
+  bool reached = false;
+};
+
 struct BenchResult {
   std::string tool_version;
   TargetInfo target;
@@ -28,20 +44,25 @@ struct BenchResult {
   uint64_t model_bytes = 0;
   std::vector<TensorDesc> inputs;
   std::vector<TensorDesc> outputs;
-  // config
-  int64_t threads = 1;
-  int64_t loops = 0;
-  int64_t warmup = 0;
-  std::string in_data_file;   // "" -> null
-  int64_t samples = -1;       // -1 -> null (no --inDataFile)
-  std::string out_data_file;  // "" -> null
+  // config: the flags as given, plus what they resolved to
+  Flags config;
+  int64_t samples = -1;       // whole samples in --inDataFile; -1 -> null
   // measurements (milliseconds); NaN -> null
   double init_ms = 0;
   double first_ms = 0;
   std::vector<double> runs_ms;
+  double timed_seconds = -1;  // wall time of the timed loop (with --runDelayMs sleeps); < 0 -> null
   int64_t batch = 1;  // images per inference, for throughput
   MemoryInfo memory;
+  DeviceState state_start;    // .valid == false -> null
+  DeviceState state_end;
+  CooldownResult cooldown;
+  bool has_power = false;
+  PowerReport power;
+  bool has_accuracy = false;
+  AccuracyReport accuracy;
   int64_t outputs_written = -1;  // -1 -> null
+  std::vector<std::string> warnings;
   bool interrupted = false;
   std::string started_at;
 };

@@ -49,12 +49,99 @@ size_t Runner::input_bytes_per_sample() const {
   return total;
 }
 
-bool Runner::Build(const void* model_data, size_t model_size, int threads, bool verbose, std::string* error) {
+std::vector<std::string> Runner::AvailableDevices() {
+  std::vector<std::string> devices{"CPU"};
+#ifdef DEVICE_BENCH_HAVE_GPU
+  devices.push_back("GPU");
+#endif
+#ifdef DEVICE_BENCH_HAVE_NPU
+  devices.push_back("NPU");
+#endif
+#ifdef DEVICE_BENCH_HAVE_ASCEND310
+  devices.push_back("Ascend310");
+#endif
+  return devices;
+}
+
+namespace {
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string NamesText(const std::vector<mindspore::MSTensor>& tensors) {
+  std::string s;
+  for (const mindspore::MSTensor& t : tensors) s += (s.empty() ? "'" : ", '") + t.Name() + "'";
+  return s;
+}
+
+// The shape each input should have: --inputShapes where given, else the model's with -1 -> 1.
+bool TargetShapes(const std::vector<mindspore::MSTensor>& inputs, const std::vector<InputShapeSpec>& specs,
+                  std::vector<std::vector<int64_t>>* shapes, std::string* error) {
+  shapes->clear();
+  for (const mindspore::MSTensor& t : inputs) {
+    std::vector<int64_t> shape = t.Shape();
+    for (int64_t& d : shape) d = d < 0 ? 1 : d;
+    shapes->push_back(shape);
+  }
+  if (specs.empty()) return true;
+  const bool by_name = !specs.front().name.empty();
+  if (!by_name && specs.size() != inputs.size()) {
+    *error = "--inputShapes gives " + std::to_string(specs.size()) + " shape(s) but the model has " +
+             std::to_string(inputs.size()) + " input(s) (" + NamesText(inputs) + ")";
+    return false;
+  }
+  for (size_t k = 0; k < specs.size(); ++k) {
+    size_t index = k;
+    if (by_name) {
+      index = inputs.size();
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        if (inputs[i].Name() == specs[k].name) index = i;
+      }
+      if (index == inputs.size()) {
+        *error = "--inputShapes names input '" + specs[k].name + "', which the model does not have (its inputs: " +
+                 NamesText(inputs) + ")";
+        return false;
+      }
+    }
+    const std::vector<int64_t> model_shape = inputs[index].Shape();
+    if (model_shape.size() != specs[k].dims.size()) {
+      *error = "--inputShapes gives input '" + inputs[index].Name() + "' " + std::to_string(specs[k].dims.size()) +
+               " dimensions " + ShapeText(specs[k].dims) + " but it has " + std::to_string(model_shape.size()) +
+               " " + ShapeText(model_shape);
+      return false;
+    }
+    (*shapes)[index] = specs[k].dims;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Runner::Build(const void* model_data, size_t model_size, const RunnerOptions& options, std::string* error) {
   auto context = std::make_shared<mindspore::Context>();
-  context->SetThreadNum(threads);
+  context->SetThreadNum(options.threads);
+  context->SetThreadAffinity(options.cpu_bind_mode);
+  auto& devices = context->MutableDeviceInfo();
+  if (options.device == "GPU") {
+    auto gpu = std::make_shared<mindspore::GPUDeviceInfo>();
+    gpu->SetEnableFP16(options.enable_fp16);
+    devices.push_back(gpu);
+  } else if (options.device == "NPU") {
+    auto npu = std::make_shared<mindspore::KirinNPUDeviceInfo>();
+    npu->SetEnableFP16(options.enable_fp16);
+    devices.push_back(npu);
+  } else if (options.device == "Ascend310") {
+    auto ascend = std::make_shared<mindspore::AscendDeviceInfo>();
+    ascend->SetDeviceID(0);
+    devices.push_back(ascend);
+  }
   auto cpu = std::make_shared<mindspore::CPUDeviceInfo>();
-  cpu->SetEnableFP16(false);
-  context->MutableDeviceInfo().push_back(cpu);
+  cpu->SetEnableFP16(options.enable_fp16);
+  devices.push_back(cpu);
+  const bool verbose = options.verbose;
 
   StderrCapture capture;
   if (!verbose) capture.Start();
@@ -83,23 +170,28 @@ bool Runner::Build(const void* model_data, size_t model_size, int threads, bool 
     return false;
   }
 
-  // Give dynamic dimensions (-1) the size 1, e.g. a batch exported as None.
-  bool dynamic = false;
+  // --inputShapes, and dynamic dimensions (-1) set to 1 (e.g. a batch exported as None).
   std::vector<std::vector<int64_t>> shapes;
-  for (const mindspore::MSTensor& t : impl_->inputs) {
-    std::vector<int64_t> shape = t.Shape();
-    for (int64_t& d : shape) {
-      if (d < 0) {
-        d = 1;
-        dynamic = true;
-      }
+  if (!TargetShapes(impl_->inputs, options.input_shapes, &shapes, error)) return false;
+  bool resize = false;
+  for (size_t i = 0; i < shapes.size(); ++i) resize = resize || shapes[i] != impl_->inputs[i].Shape();
+  if (resize) {
+    mindspore::Status s;
+    if (!verbose) capture.Start();
+    try {
+      s = impl_->model.Resize(impl_->inputs, shapes);
+    } catch (const std::exception& e) {
+      s = mindspore::Status(mindspore::kLiteError, e.what());
     }
-    shapes.push_back(shape);
-  }
-  if (dynamic) {
-    const mindspore::Status s = impl_->model.Resize(impl_->inputs, shapes);
+    const std::string resize_log = capture.Stop();
     if (s != mindspore::kSuccess) {
-      *error = "MindSpore Lite could not resize the dynamic inputs to 1: " + StatusText(s);
+      std::string wanted;
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        wanted += (i ? ", '" : "'") + impl_->inputs[i].Name() + "' " + ShapeText(shapes[i]);
+      }
+      std::string cause = FirstLiteError(resize_log);
+      if (cause.empty()) cause = StatusText(s);
+      *error = "MindSpore Lite could not resize the inputs to " + wanted + ": " + cause;
       return false;
     }
     impl_->inputs = impl_->model.GetInputs();

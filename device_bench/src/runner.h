@@ -8,7 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "flags.h"
+
 namespace device_bench {
+
+struct RunnerOptions {
+  int threads = 1;
+  int cpu_bind_mode = 0;          // Context::SetThreadAffinity: 0 none, 1 big cores, 2 middle cores
+  bool enable_fp16 = false;       // SetEnableFP16 on every device info
+  std::string device = "CPU";     // CPU, GPU, NPU, Ascend310 (one of AvailableDevices())
+  std::vector<InputShapeSpec> input_shapes;  // --inputShapes
+  bool verbose = false;           // show MindSpore Lite's own log
+};
 
 struct RunnerTensor {
   std::string name;
@@ -25,10 +36,15 @@ class Runner {
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
-  // Builds the model from an in-memory .ms file for the CPU with `threads` threads. Dynamic input
-  // dimensions (-1) are resized to 1. On failure returns false with a one-line reason; the
-  // runtime's own log is captured and its first error quoted, unless `verbose` (then it is shown).
-  bool Build(const void* model_data, size_t model_size, int threads, bool verbose, std::string* error);
+  // Builds the model from an in-memory .ms file. A device other than the CPU is tried first, with
+  // the CPU as fallback for operators it lacks. Inputs named in `input_shapes` (or given by
+  // position) are resized; remaining dynamic dimensions (-1) become 1. On failure returns false
+  // with a one-line reason; the runtime's own log is captured and its first error quoted, unless
+  // `verbose` (then it is shown).
+  bool Build(const void* model_data, size_t model_size, const RunnerOptions& options, std::string* error);
+
+  // The devices this build of device_bench can use ("CPU" always first).
+  static std::vector<std::string> AvailableDevices();
 
   const std::vector<RunnerTensor>& inputs() const { return inputs_; }
   const std::vector<RunnerTensor>& outputs() const { return outputs_; }

@@ -66,7 +66,7 @@ std::string ReadTextFile(const std::string& path) {
   return text;
 }
 
-TargetInfo GetTargetInfo() {
+TargetInfo GetTargetInfo(const std::string& sysfs_root) {
   TargetInfo t;
   struct utsname u;
   if (uname(&u) == 0) t.arch = u.machine;
@@ -79,7 +79,9 @@ TargetInfo GetTargetInfo() {
 #endif
   char host[256] = {0};
   if (gethostname(host, sizeof host - 1) == 0) t.hostname = host;
-  t.cpu_model = ParseCpuModel(ReadTextFile("/proc/cpuinfo"));
+  std::string root = sysfs_root;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  t.cpu_model = ParseCpuModel(ReadTextFile(root + "/proc/cpuinfo"));
   if (t.cpu_model.empty()) t.cpu_model = "unknown";
   const long n = sysconf(_SC_NPROCESSORS_ONLN);
   t.cores = n > 0 ? static_cast<int>(n) : static_cast<int>(std::thread::hardware_concurrency());

@@ -30,7 +30,9 @@ std::string ParseCpuModel(const std::string& cpuinfo_text);
 // Whole file as text ("" if unreadable); for /proc files, whose stat size is 0.
 std::string ReadTextFile(const std::string& path);
 
-TargetInfo GetTargetInfo();
+// `sysfs_root` prefixes the /proc/cpuinfo read (--sysfsRoot); memory always comes from the real
+// /proc/self/status, since it is this process's own.
+TargetInfo GetTargetInfo(const std::string& sysfs_root = "/");
 MemoryInfo GetMemoryInfo();
 
 // Current UTC time as ISO-8601 with milliseconds, e.g. "2024-05-01T12:34:56.789Z".

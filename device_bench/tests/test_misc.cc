@@ -147,9 +147,9 @@ BenchResult SampleResult() {
   r.model_bytes = 250080;
   r.inputs = {{"x", {1, 28, 28, 1}, "float32", "NHWC"}};
   r.outputs = {{"logits", {1, 10}, "float32", "NCHW"}};
-  r.threads = 1;
-  r.loops = 4;
-  r.warmup = 10;
+  r.config.num_threads = 1;
+  r.config.loop_count = 4;
+  r.config.warmup_loop_count = 10;
   r.init_ms = 12.5;
   r.first_ms = 0.25;
   r.runs_ms = {0.1, 0.2, 0.3, 0.4};
@@ -190,9 +190,9 @@ TEST(report_json_shape) {
 TEST(report_json_no_runs_and_files) {
   BenchResult r = SampleResult();
   r.runs_ms.clear();
-  r.in_data_file = "in.bin";
+  r.config.in_data_file = "in.bin";
   r.samples = 10000;
-  r.out_data_file = "out.bin";
+  r.config.out_data_file = "out.bin";
   r.outputs_written = 10000;
   r.interrupted = true;
   r.memory.peak_rss_kb = -1;

@@ -54,3 +54,26 @@ TEST(stats_std_is_stable_for_large_offsets) {
   const Summary s = Summarize({1e9 + 1, 1e9 + 2, 1e9 + 3});
   CHECK_NEAR(s.std, std::sqrt(2.0 / 3.0), 1e-6);
 }
+
+TEST(stats_percentile_edge_cases) {
+  // Two values: every percentile interpolates between them.
+  CHECK_NEAR(PercentileSorted({1, 3}, 50), 2, 1e-12);
+  CHECK_NEAR(PercentileSorted({1, 3}, 99), 2.98, 1e-12);
+  // Out-of-range q clamps to the ends; empty input is NaN.
+  CHECK_NEAR(PercentileSorted({1, 2, 3}, -5), 1, 0);
+  CHECK_NEAR(PercentileSorted({1, 2, 3}, 150), 3, 0);
+  CHECK(std::isnan(PercentileSorted({}, 50)));
+  // Ties: interpolating between equal neighbours gives the tie.
+  CHECK_NEAR(PercentileSorted({1, 2, 2, 2, 9}, 50), 2, 0);
+  // q that lands exactly on a rank: no interpolation error (np.percentile(range(11), 90) == 9).
+  std::vector<double> eleven;
+  for (int i = 0; i <= 10; ++i) eleven.push_back(i);
+  CHECK_NEAR(PercentileSorted(eleven, 90), 9, 1e-12);
+  CHECK_NEAR(PercentileSorted(eleven, 99), 9.9, 1e-12);
+  // p99 of 1000 runs with one outlier at the top stays below the outlier.
+  std::vector<double> runs(999, 1.0);
+  runs.push_back(100.0);
+  const Summary s = Summarize(runs);
+  CHECK_NEAR(s.p99, 1.0, 0);
+  CHECK_NEAR(s.max, 100.0, 0);
+}
