@@ -201,7 +201,7 @@ def _workspace_option(f: Any) -> Any:
 @click.option("--warmup", type=int, default=None, help="Untimed warm-up runs (--warmUpLoopCount; default 10).")
 @click.option("--threads", type=int, default=None, help="CPU threads (--numThreads; default 1).")
 @click.option("--cpu-bind", type=click.IntRange(0, 2), default=None,
-              help="Bind threads: 0 none, 1 big cores, 2 middle cores (--cpuBindMode; default 0 here).")
+              help="Bind threads: 0 none, 1 big cores, 2 middle cores (--cpuBindMode; default 0).")
 @click.option("--fp16", is_flag=True,
               help="Let the runtime compute in float16 where it can (--enableFp16; default off).")
 @click.option("--device", type=click.Choice(DEVICES), default=None, help="Backend (--device; default CPU).")
@@ -211,21 +211,27 @@ def _workspace_option(f: Any) -> Any:
               help="Keep timing until at least this long has passed (--minSeconds; default 0: --loops only).")
 @click.option("--max-seconds", type=float, default=None,
               help="Stop timing after this long even before --loops runs (--maxSeconds; default: no limit).")
-@click.option("--run-delay-ms", type=float, default=None, help="Pause between timed runs (--runDelayMs; default 0).")
+@click.option("--run-delay-ms", type=int, default=None, help="Pause between timed runs (--runDelayMs; default 0).")
 @click.option("--cooldown-c", type=float, default=None,
               help="Before timing, wait until the battery/SoC is below this temperature in C (--cooldownC; "
               "default: no wait).")
+@click.option("--cooldown-timeout-s", type=float, default=None,
+              help="Give up waiting for --cooldown-c after this long and time anyway (--cooldownTimeoutS; "
+              "default 300).")
 @click.option("--power-source", type=click.Choice(POWER_SOURCES), default=None,
               help="Power sampling (--powerSource; default auto: sysfs battery readings when readable).")
 @click.option("--power-interval-ms", type=int, default=None,
               help="Power sampling interval (--powerIntervalMs; default 50).")
+@click.option("--power-idle-ms", type=int, default=None,
+              help="Idle power baseline before timing, at least 10 intervals (--powerIdleMs; default 1000).")
 @click.option("--sysfs-root", type=click.Path(path_type=Path), default=None,
               help="Prefix for every /sys and /proc read (--sysfsRoot; default /).")
 @click.option("--accuracy/--no-accuracy", default=None,
               help="Compare the outputs with ONNX Runtime on the parent ONNX named in the .ms manifest "
               "(default: on when there is one, else skipped with a note).")
 @click.option("--accuracy-threshold", type=float, default=None,
-              help="Fail (exit 3) above this max relative error (--accuracyThreshold; default 1e-4 here).")
+              help="Fail (exit 3) when the mean relative error exceeds this many percent (--accuracyThreshold; "
+              "default 0.5).")
 @click.option("--samples", type=int, default=None,
               help=f"Inputs for the accuracy check (default {DEFAULT_SAMPLES}): MNIST test images for MNIST "
               "models when cached, else seeded random.")

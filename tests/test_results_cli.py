@@ -43,8 +43,8 @@ def test_list_one_line_per_result(workspace):
     header, *rows = out.strip().splitlines()
     assert header.split()[:2] == ["ID", "DATE"] and "STATUS" in header
     assert [r.split()[0] for r in rows] == ["3", "2", "1"]
-    assert rows[2].endswith("ok") and "fp32" in rows[2] and "15.9 us" in rows[2] and "18.3 us" in rows[2]
-    assert "31.8 us" in rows[1]  # p50 of the 2x slower run
+    assert rows[2].endswith("ok") and "fp32" in rows[2] and "26.3 us" in rows[2] and "49.4 us" in rows[2]
+    assert "52.6 us" in rows[1]  # p50 of the 2x slower run
     assert rows[0].endswith("interrupted") and re.search(r"\s0\s+-\s+-\s+interrupted$", rows[0])
 
 
@@ -70,15 +70,16 @@ def test_show_has_every_section(workspace):
     code, out = _cli("results", "show", "1", "--workspace", str(workspace))
     assert code == 0, out
     assert out.startswith("result    #1 ") and " OK" in out.splitlines()[0]
-    assert "sha256 " + fx.captured()["model"]["sha256"] in out
-    assert "p50 15.9 us" in out and "5 runs" in out
-    assert "energy/inference 0.0198 mJ" in out and "idle 0.800 W" in out and "load 2.000 W" in out
-    assert "battery Discharging" in out and "samples 4" in out
-    assert "accuracy  PASSED  16 samples" in out and "top-1 agreement 100.00%" in out
+    assert "sha256 " + fx.captured_power()["model"]["sha256"] in out
+    assert "p50 26.3 us" in out and "40 runs" in out
+    assert "energy/inference 2.126 mJ" in out and "idle 1.170 W" in out and "load 3.120 W" in out
+    assert "battery Discharging" in out and "samples 19 every 5 ms" in out and "negative_discharging" in out
+    assert "accuracy  passed: mean rel error 4.07e-05% (threshold 0.5%)" in out and "on 8 samples" in out
+    assert "inputs random normal, seed 0; reference onnxruntime" in out
     assert "warning   cpu frequency changed during the run" in out
-    assert "cpu0_khz 2400000" in out
+    assert "start: cpu MHz cpu0=2400 cpu1=2400, cpu-thermal 45.0 C, battery 31.5 C" in out
     bars = [ln for ln in out.splitlines() if " | " in ln]
-    assert sum(int(ln.split()[-1]) for ln in bars) == 5  # the histogram counts every run
+    assert sum(int(ln.split()[-1]) for ln in bars) == 40  # the histogram counts every run
 
 
 def test_show_interrupted_result(workspace):
@@ -92,10 +93,10 @@ def test_compare_side_by_side_with_ratios(workspace):
     code, out = _cli("results", "compare", "1", "2", "--workspace", str(workspace))
     assert code == 0, out
     rows = {ln.split("  ")[0]: ln for ln in out.splitlines()}
-    assert rows["p50"].split()[-1] == "2.00x" and "15.9 us" in rows["p50"] and "31.8 us" in rows["p50"]
+    assert rows["p50"].split()[-1] == "2.00x" and "26.3 us" in rows["p50"] and "52.6 us" in rows["p50"]
     assert rows["init"].split()[-1] == "2.00x"
     assert rows["model bytes"].split()[-1] == "1.00x"
-    assert rows["energy/inf mJ"].split()[-3:] == ["0.0198", "-", "-"]  # B has no power: '-' and no ratio
+    assert rows["energy/inf mJ"].split()[-3:] == ["2.126", "-", "-"]  # B has no power: '-' and no ratio
     assert "fp32" in rows["model"] and "fp16" in rows["model"]
 
 

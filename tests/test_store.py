@@ -42,19 +42,24 @@ def test_round_trip_keeps_every_value(db):
 
 
 def test_columns_runs_and_power_samples(db):
+    doc = fx.captured_power()
     with open_store(db) as store:
         rid = _add(store, fx.full())
     conn = sqlite3.connect(db)
     row = conn.execute("SELECT runs, p50_ms, p99_ms, peak_rss_kb, energy_per_inference_mj, idle_power_w, "
-                       "load_power_w, accuracy_passed, accuracy_samples, model_sha256, model_bytes, status "
-                       "FROM results WHERE id = ?", (rid,)).fetchone()  # fmt: skip
-    assert row == (5, 0.015904, 0.01920108, 214040, 0.0198, 0.8, 2.0, 1, 16,
-                   fx.captured()["model"]["sha256"], 2912, "ok")  # fmt: skip
+                       "load_power_w, accuracy_passed, accuracy_samples, accuracy_mean_rel_error, model_sha256, "
+                       "model_bytes, status FROM results WHERE id = ?", (rid,)).fetchone()  # fmt: skip
+    lat, power, acc = doc["latency_ms"], doc["power"], doc["accuracy"]
+    assert row == (40, lat["p50"], lat["p99"], doc["memory"]["peak_rss_kb"], power["energy_per_inference_mj"],
+                   power["idle"]["mean_power_w"], power["load"]["mean_power_w"], 1, 8, acc["mean_rel_error"],
+                   doc["model"]["sha256"], doc["model"]["bytes"], "ok")  # fmt: skip
     runs = conn.execute("SELECT idx, ms FROM runs WHERE result_id = ? ORDER BY idx", (rid,)).fetchall()
-    assert [ms for _, ms in runs] == fx.captured()["latency_ms"]["runs"]
+    assert runs == list(enumerate(lat["runs"]))
     samples = conn.execute("SELECT t_ms, phase, current_raw, voltage_raw, power_w FROM power_samples "
                            "WHERE result_id = ? ORDER BY idx", (rid,)).fetchall()  # fmt: skip
-    assert samples[2] == (100.0, "load", 500000.0, 4000000.0, 2.0) and len(samples) == 4
+    assert samples == [(s["t_ms"], s["phase"], s["current_raw"], s["voltage_raw"], s["power_w"])
+                       for s in power["samples"]]  # fmt: skip
+    assert {s[1] for s in samples} == {"idle", "load"}
     stored_doc = json.loads(conn.execute("SELECT result_json FROM results").fetchone()[0])
     assert stored_doc["latency_ms"]["runs"] == [] and stored_doc["power"]["samples"] == []  # kept in tables
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -78,7 +83,7 @@ def test_list_newest_first_with_filters(db):
         assert [r.id for r in store.list()] == [b, a]
         assert [r.id for r in store.list(limit=1)] == [b]
         assert [r.id for r in store.list(model="fp32")] == [a]
-        assert [r.id for r in store.list(model=fx.captured()["model"]["sha256"][:10])] == [b, a]
+        assert [r.id for r in store.list(model=fx.captured_power()["model"]["sha256"][:10])] == [b, a]
         assert store.list(model="nothing") == []
 
 

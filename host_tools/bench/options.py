@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from host_tools import __version__
 from host_tools.errors import ConfigError
 
 CPU_BIND_MODES = (0, 1, 2)  # none, big cores, middle cores
@@ -34,12 +35,14 @@ class BenchConfig:
     accuracy_threshold: float | None = None  # --accuracyThreshold
     min_seconds: float | None = None  # --minSeconds
     max_seconds: float | None = None  # --maxSeconds
-    run_delay_ms: float | None = None  # --runDelayMs
+    run_delay_ms: int | None = None  # --runDelayMs
     cooldown_c: float | None = None  # --cooldownC
+    cooldown_timeout_s: float | None = None  # --cooldownTimeoutS
     power_source: str | None = None  # --powerSource
     power_interval_ms: int | None = None  # --powerIntervalMs
+    power_idle_ms: int | None = None  # --powerIdleMs
     sysfs_root: Path | None = None  # --sysfsRoot
-    host_version: str | None = None  # --hostVersion (PENDING: __version__ once the binary has it)
+    host_version: str | None = __version__  # --hostVersion: device_bench refuses to run when it differs
     # host side only
     accuracy: bool | None = None  # None: check when the manifest names a parent ONNX
     samples: int = DEFAULT_SAMPLES  # inputs for the accuracy check
@@ -63,6 +66,8 @@ class BenchConfig:
              "--min-seconds must not exceed --max-seconds"),
             (_nonneg(self.run_delay_ms), "--run-delay-ms must be >= 0"),
             (self.power_interval_ms is None or self.power_interval_ms >= 1, "--power-interval-ms must be >= 1"),
+            (_nonneg(self.power_idle_ms), "--power-idle-ms must be >= 0"),
+            (_nonneg(self.cooldown_timeout_s), "--cooldown-timeout-s must be >= 0"),
             (_nonneg(self.accuracy_threshold), "--accuracy-threshold must be >= 0"),
         ]  # fmt: skip
         for ok, message in checks:
@@ -117,8 +122,10 @@ def bench_argv(exe: Path, model: Path, cfg: BenchConfig, json_out: Path, quiet: 
         ("maxSeconds", cfg.max_seconds),
         ("runDelayMs", cfg.run_delay_ms),
         ("cooldownC", cfg.cooldown_c),
+        ("cooldownTimeoutS", cfg.cooldown_timeout_s),
         ("powerSource", cfg.power_source),
         ("powerIntervalMs", cfg.power_interval_ms),
+        ("powerIdleMs", cfg.power_idle_ms),
         ("sysfsRoot", cfg.sysfs_root),
         ("hostVersion", cfg.host_version),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from host_tools.bench.result import BenchResult
 
 
@@ -33,6 +35,20 @@ def _g(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
 
 
+def _pct(value: object) -> str:
+    return f"{value * 100:.3g}%" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
+
+
+def accuracy_headline(acc: dict[str, Any]) -> str:
+    """``passed: mean rel error 8e-05% (threshold 0.5%), ...`` from device_bench's accuracy section."""
+    verdict = {True: "passed", False: "FAILED"}.get(acc.get("passed"), "not judged")
+    metric = str(acc.get("metric") or "mean_rel_error")
+    threshold = acc.get("threshold")
+    return (f"{verdict}: {metric.replace('_', ' ')} {_pct(acc.get(metric))} (threshold {_pct(threshold)}), "
+            f"max abs error {_g(acc.get('max_abs_error'))}, cosine {_g(acc.get('cosine_similarity'))}, "
+            f"top-1 agreement {_pct(acc.get('top1_agreement'))} on {acc.get('samples', '?')} samples")
+
+
 def render_summary(result: BenchResult) -> str:
     lat = result.latency_ms
     target = result.target
@@ -61,12 +77,8 @@ def render_summary(result: BenchResult) -> str:
     energy = result.energy_per_inference_mj
     if energy is not None:
         lines.append(f"energy    {energy:.4g} mJ per inference")
-    acc = result.accuracy
-    if acc:
-        verdict = {True: "passed", False: "FAILED"}.get(acc.get("passed"), "?")
-        lines.append(f"accuracy  {verdict}: max rel error {_g(acc.get('max_rel_error'))}, cosine "
-                     f"{_g(acc.get('cosine_similarity'))}, top-1 agreement {_g(acc.get('top1_agreement'))} "
-                     f"on {acc.get('samples', '?')} samples")  # fmt: skip
+    if result.accuracy:
+        lines.append(f"accuracy  {accuracy_headline(result.accuracy)}")
     lines.extend(f"warning   {w}" for w in result.warnings)
     if result.interrupted:
         lines.append("INTERRUPTED: partial result")

@@ -41,6 +41,7 @@ CREATE TABLE results (
     accuracy_samples        INTEGER,
     accuracy_max_abs_error  REAL,
     accuracy_max_rel_error  REAL,
+    accuracy_mean_rel_error REAL,               -- the metric --accuracy-threshold judges (fraction)
     accuracy_cosine         REAL,
     accuracy_top1           REAL,
     warnings_json           TEXT NOT NULL,      -- JSON list of strings

@@ -34,7 +34,7 @@ from host_tools.errors import BenchmarkError
 from host_tools.targets.base import Target, open_target
 
 Say = Callable[[str], object]
-PHASE = re.compile(r"^device_bench: phase: (\S+)")
+PHASE = re.compile(r"^device_bench: phase: (.+)$")
 
 
 class BenchInterrupted(BenchmarkError):

@@ -172,7 +172,9 @@ class ResultStore:
             "load_power_w": _float(power, "load", "mean_power_w"),
             "accuracy_passed": None if not acc or acc.get("passed") is None else int(bool(acc["passed"])),
             "accuracy_samples": _float(acc, "samples"), "accuracy_max_abs_error": _float(acc, "max_abs_error"),
-            "accuracy_max_rel_error": _float(acc, "max_rel_error"), "accuracy_cosine": _float(acc, "cosine_similarity"),
+            "accuracy_max_rel_error": _float(acc, "max_rel_error"),
+            "accuracy_mean_rel_error": _float(acc, "mean_rel_error"),
+            "accuracy_cosine": _float(acc, "cosine_similarity"),
             "accuracy_top1": _float(acc, "top1_agreement"), "warnings_json": json.dumps(result.warnings),
             "result_json": _stripped_json(result),
         }  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from host_tools.bench.render import fmt_ms, histogram
+from host_tools.bench.render import accuracy_headline, fmt_ms, histogram
 from host_tools.bench.result import BenchResult
 from host_tools.bench.store import ResultSummary, StoredResult
 
@@ -53,10 +53,23 @@ def _target_line(result: BenchResult, spec: str) -> str:
     return "  ".join(p for p in parts if p)
 
 
-def _state(side: dict[str, Any] | None) -> str:
+def _state(side: Any) -> str:
+    """One side of ``device_state``: CPU frequencies, thermal zones and battery temperature."""
     if not isinstance(side, dict) or not side:
         return MISSING
-    return ", ".join(f"{k} {v}" for k, v in side.items() if not isinstance(v, dict | list)) or MISSING
+    parts = []
+    freqs = side.get("cpu_freq_khz")
+    if isinstance(freqs, dict) and freqs:
+        mhz = {k: _num(v) / 1000 if _num(v) is not None else None for k, v in freqs.items()}
+        parts.append("cpu MHz " + " ".join(f"{k}={_fmt(v, '.0f')}" for k, v in mhz.items()))
+    for zone in side.get("thermal") or []:
+        if isinstance(zone, dict):
+            parts.append(f"{zone.get('type') or zone.get('zone')} {_fmt(zone.get('temp_c'), '.1f', ' C')}")
+    if _num(side.get("battery_temp_c")) is not None:
+        parts.append(f"battery {side['battery_temp_c']:.1f} C")
+    parts += [f"{k} {v}" for k, v in side.items()
+              if k not in ("cpu_freq_khz", "thermal", "battery_temp_c") and _scalar(v)]  # fmt: skip
+    return ", ".join(parts) or "not readable"
 
 
 def _power_lines(power: dict[str, Any] | None) -> list[str]:
@@ -68,27 +81,46 @@ def _power_lines(power: dict[str, Any] | None) -> list[str]:
         f"{power.get('current_unit', MISSING)}/{power.get('voltage_unit', MISSING)}  sign "
         f"{power.get('sign_convention', MISSING)}",
         f"          battery {power.get('battery_status', MISSING)}  charging {power.get('charging', MISSING)}  "
-        f"samples {len(power.get('samples') or [])}",
+        f"samples {len(power.get('samples') or [])} every {power.get('interval_ms', MISSING)} ms  read errors "
+        f"{power.get('read_errors', MISSING)}",
         f"          idle {_fmt(idle.get('mean_power_w'), '.3f', ' W')}  "
         f"load {_fmt(load.get('mean_power_w'), '.3f', ' W')}  "
         f"energy/inference {_fmt(power.get('energy_per_inference_mj'), '.4g', ' mJ')}",
+        *([f"          sign: {power['sign_basis']}"] if power.get("sign_basis") else []),
     ]
 
 
 def _accuracy_lines(acc: dict[str, Any] | None) -> list[str]:
     if not acc:
         return ["accuracy  not checked"]
-    verdict = {True: "PASSED", False: "FAILED"}.get(acc.get("passed"), MISSING)
     lines = [
-        f"accuracy  {verdict}  {acc.get('samples', MISSING)} samples  threshold {_fmt(acc.get('threshold'), '.3g')}",
+        f"accuracy  {accuracy_headline(acc)}",
         f"          max abs {_fmt(acc.get('max_abs_error'), '.3g')}  mean abs {_fmt(acc.get('mean_abs_error'), '.3g')}"
-        f"  max rel {_fmt(acc.get('max_rel_error'), '.3g')}  mean rel {_fmt(acc.get('mean_rel_error'), '.3g')}",
-        f"          cosine {_fmt(acc.get('cosine_similarity'), '.6f')}  top-1 agreement "
-        f"{_fmt(acc.get('top1_agreement'), '.2%')}",
+        f"  max rel {_fmt(acc.get('max_rel_error'), '.3g')}  mean rel {_fmt(acc.get('mean_rel_error'), '.3g')}"
+        f"  min cosine {_fmt(acc.get('min_cosine_similarity'), '.6f')}",
     ]
     if acc.get("inputs") or acc.get("reference"):
         lines.append(f"          inputs {acc.get('inputs', MISSING)}; reference {acc.get('reference', MISSING)}")
     return lines
+
+
+def _cooldown_line(cooldown: Any) -> list[str]:
+    if not isinstance(cooldown, dict):
+        return []
+    verdict = "reached" if cooldown.get("reached") else "NOT reached"
+    return [f"cooldown  below {_fmt(cooldown.get('target_c'), '.1f', ' C')} {verdict}: "
+            f"{_fmt(cooldown.get('start_c'), '.1f', ' C')} -> {_fmt(cooldown.get('end_c'), '.1f', ' C')} "
+            f"after {_fmt(cooldown.get('waited_s'), '.1f', ' s')}"]  # fmt: skip
+
+
+def _wrapped(head: str, items: list[str], width: int = 110) -> list[str]:
+    """``head`` + items joined by two spaces, continued on indented lines."""
+    lines = [head]
+    for item in items:
+        if len(lines[-1]) > len(head) and len(lines[-1]) + 2 + len(item) > width:
+            lines.append(" " * len(head))
+        lines[-1] += ("  " if len(lines[-1]) > len(head) else "") + item
+    return [ln.rstrip() for ln in lines]
 
 
 def _scalar(value: Any) -> bool:
@@ -107,7 +139,7 @@ def render_show(stored: StoredResult) -> str:
         f"sha256 {r.model.sha256}",
         f"target    {_target_line(r, stored.target)}",
         f"tools     device_bench {r.tool_version or MISSING}  mindedge {stored.host_version}",
-        "config    " + "  ".join(f"{k}={v}" for k, v in cfg.items() if _scalar(v)),
+        *_wrapped("config    ", [f"{k}={v}" for k, v in cfg.items() if _scalar(v)]),
         f"device    start: {_state((r.device_state or {}).get('start'))}",
         f"          end:   {_state((r.device_state or {}).get('end'))}",
         f"init      {_ms(r.init_ms)}   first inference {_ms(r.first_ms)}",
@@ -122,11 +154,17 @@ def render_show(stored: StoredResult) -> str:
         f"memory    peak RSS {_fmt(r.peak_rss_kb / 1024 if r.peak_rss_kb else None, '.1f', ' MiB')}",
         *_power_lines(r.power),
         *_accuracy_lines(r.accuracy),
+        *_cooldown_line(r.extra.get("cooldown")),
     ]
     lines += [f"warning   {w}" for w in r.warnings]
     if lat.runs:
         lines += ["", "latency distribution (runs per bin)", *histogram(lat.runs)]
     return "\n".join(lines)
+
+
+def _pct(value: Any) -> float | None:
+    v = _num(value)
+    return None if v is None else v * 100
 
 
 Getter = Callable[[StoredResult], Any]
@@ -148,7 +186,8 @@ _COMPARED: list[tuple[str, Getter, Callable[[Any], str]]] = [
     ("energy/inf mJ", lambda s: s.result.energy_per_inference_mj, lambda v: _fmt(v, ".4g")),
     ("load power W", lambda s: _num(((s.result.power or {}).get("load") or {}).get("mean_power_w")),
      lambda v: _fmt(v, ".3f")),
-    ("accuracy max rel", lambda s: _num((s.result.accuracy or {}).get("max_rel_error")), lambda v: _fmt(v, ".3g")),
+    ("acc. mean rel %", lambda s: _pct((s.result.accuracy or {}).get("mean_rel_error")), lambda v: _fmt(v, ".3g")),
+    ("acc. cosine", lambda s: _num((s.result.accuracy or {}).get("cosine_similarity")), lambda v: _fmt(v, ".6f")),
 ]  # fmt: skip
 
 
