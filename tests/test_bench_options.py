@@ -175,9 +175,10 @@ def test_error_line_prefers_device_bench_errors():
 def test_progress_shows_phases_or_every_line():
     seen = []
     quiet = progress_printer(seen.append, verbose=False)
-    for line in ("device_bench: init: 3 ms", "device_bench: phase: load", "other"):
+    for line in ("device_bench: init: 3 ms", "device_bench: phase: load", "device_bench: timed: 9 runs, 1.0 s",
+                 "device_bench: samples: 1/8", "other"):
         quiet(line)
-    assert seen == ["bench: load"]
+    assert seen == ["bench: load", "bench: timed: 9 runs, 1.0 s", "bench: samples: 1/8"]
     seen.clear()
     loud = progress_printer(seen.append, verbose=True)
     loud("device_bench: init: 3 ms")

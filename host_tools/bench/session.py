@@ -18,6 +18,7 @@ from typing import Any
 from host_tools import __version__
 from host_tools.bench import reference
 from host_tools.bench.options import BenchConfig
+from host_tools.bench.render import accuracy_headline
 from host_tools.bench.result import BenchResult, LatencyStats, ModelInfo, parse_result
 from host_tools.bench.runner import (
     EXIT_ACCURACY,
@@ -34,7 +35,7 @@ from host_tools.errors import BenchmarkError
 from host_tools.targets.base import Target, open_target
 
 Say = Callable[[str], object]
-PHASE = re.compile(r"^device_bench: phase: (.+)$")
+PROGRESS = re.compile(r"^device_bench: ((?:phase|timed|cooldown|samples): .+)$")
 
 
 class BenchInterrupted(BenchmarkError):
@@ -72,13 +73,13 @@ def status_of(ex: Execution, result: BenchResult) -> str:
 
 
 def progress_printer(say: Say, verbose: bool) -> Callable[[str], None]:
-    """Turn device_bench's stderr lines into progress: every line with ``verbose``, else phase changes."""
+    """Turn device_bench's stderr into progress: every line with ``verbose``, else its phases and loop counts."""
 
     def on_line(line: str) -> None:
         if verbose:
             say(line)
-        elif m := PHASE.match(line):
-            say(f"bench: {m.group(1)}")
+        elif m := PROGRESS.match(line):
+            say(f"bench: {m.group(1).removeprefix('phase: ')}")
 
     return on_line
 
@@ -178,12 +179,6 @@ def raise_for_status(run: BenchRun) -> None:
     if run.status == "accuracy_failed":
         acc = run.result.accuracy or {}
         raise AccuracyFailed(
-            f"accuracy check failed: max relative error {_g(acc.get('max_rel_error'))} > threshold "
-            f"{_g(acc.get('threshold'))} (cosine {_g(acc.get('cosine_similarity'))}, top-1 agreement "
-            f"{_g(acc.get('top1_agreement'))}); result stored as #{run.id}",
-            hint="the converted model disagrees with its ONNX parent; try fp32, or raise --accuracy-threshold",
+            f"accuracy check failed: {accuracy_headline(acc).removeprefix('FAILED: ')}; result stored as #{run.id}",
+            hint="the .ms disagrees with its ONNX parent; try an fp32 conversion, or raise --accuracy-threshold",
         )
-
-
-def _g(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"

@@ -1,0 +1,192 @@
+"""`mindedge bench` with the real device_bench on tiny models: accuracy, power, the store, Ctrl-C."""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from converters.lite import ConvertOptions, convert
+from host_tools.bench.options import BenchConfig
+from host_tools.bench.session import bench_and_store
+from host_tools.bench.store import open_store
+from host_tools.cli import main
+from host_tools.errors import BenchmarkError
+from tests.onnx_models import tiny_conv_classifier
+
+pytestmark = pytest.mark.integration
+MINDEDGE = Path(sys.executable).parent / "mindedge"
+
+
+@pytest.fixture(scope="module")
+def tiny_ms(tmp_path_factory):
+    """A converted .ms whose manifest names its parent ONNX (so the accuracy check runs)."""
+    d = tmp_path_factory.mktemp("tiny")
+    src = tiny_conv_classifier(d / "tiny.onnx", channels=1, size=12)
+    return convert(src, d / "tiny.ms", ConvertOptions(verify_samples=0), say=lambda _m: None).output
+
+
+def _bench(*args):
+    res = CliRunner().invoke(main, ["bench", *map(str, args)])
+    return res.exit_code, res.output
+
+
+def _rows(ws, columns="id, status, runs, accuracy_passed, error"):
+    conn = sqlite3.connect(ws / "results.db")
+    try:
+        return conn.execute(f"SELECT {columns} FROM results ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_bench_checks_accuracy_and_stores_the_result(tiny_ms, tmp_path):
+    ws = tmp_path / "ws"
+    code, out = _bench(tiny_ms, "--loops", 20, "--samples", 10, "--workspace", ws, "--variant", "tiny-fp32",
+                       "--json", tmp_path / "b.json")  # fmt: skip
+    assert code == 0, out
+    assert "accuracy: 10 inputs (random normal, seed 0) vs onnxruntime" in out
+    assert "accuracy  passed: mean rel error" in out and "on 10 samples" in out
+    assert f"stored as result #1 (ok) in {ws / 'results.db'}" in out
+    assert _rows(ws) == [(1, "ok", 20, 1, None)]
+    doc = json.loads((tmp_path / "b.json").read_text())
+    assert doc["accuracy"]["samples"] == 10 and doc["config"]["host_version"] == doc["tool_version"]
+    with open_store(ws / "results.db") as store:
+        got = store.get(1)
+    assert got.variant == "tiny-fp32" and got.result.latency_ms.runs == doc["latency_ms"]["runs"]
+    assert got.result.accuracy == doc["accuracy"]
+    res = CliRunner().invoke(main, ["results", "show", "1", "--workspace", str(ws)])
+    assert res.exit_code == 0 and "accuracy  passed" in res.output and "latency distribution" in res.output
+
+
+def test_accuracy_failure_is_stored_and_exits_3(tiny_ms, tmp_path):
+    ws = tmp_path / "ws"
+    code, out = _bench(tiny_ms, "--loops", 5, "--samples", 4, "--accuracy-threshold", 0, "--workspace", ws)
+    assert code == 3, out
+    last = out.strip().splitlines()[-2:]
+    assert last[0].startswith("mindedge: error: accuracy check failed: mean rel error") and "#1" in last[0]
+    assert last[1].startswith("  fix: ")
+    assert _rows(ws) == [(1, "accuracy_failed", 5, 0, "accuracy above the threshold")]
+
+
+def test_without_parent_onnx_accuracy_is_skipped_and_said(tiny_ms, tmp_path):
+    bare = tmp_path / "bare.ms"
+    shutil.copy(tiny_ms, bare)  # no manifest beside it
+    ws = tmp_path / "ws"
+    code, out = _bench(bare, "--loops", 5, "--workspace", ws)
+    assert code == 0, out
+    assert "accuracy check skipped: bare.ms has no manifest" in out
+    with open_store(ws / "results.db") as store:
+        got = store.get(1)
+    assert got.result.accuracy is None
+    assert any(w.startswith("accuracy check skipped") for w in got.result.warnings)
+    code, out = _bench(bare, "--accuracy", "--workspace", ws)
+    assert code == 2 and "cannot check accuracy" in out
+
+
+def test_two_real_results_compare(tiny_ms, tmp_path):
+    ws = tmp_path / "ws"
+    for threads in (1, 2):
+        code, out = _bench(tiny_ms, "--loops", 30, "--threads", threads, "--no-accuracy", "--workspace", ws)
+        assert code == 0, out
+    res = CliRunner().invoke(main, ["results", "compare", "1", "2", "--workspace", str(ws)])
+    assert res.exit_code == 0, res.output
+    rows = {ln.split("  ")[0]: ln.split() for ln in res.output.splitlines()}
+    assert rows["threads"][-2:] == ["1", "2"] and rows["model bytes"][-1] == "1.00x"
+    assert rows["p50"][-1].endswith("x") and rows["energy/inf mJ"][-2:] == ["-", "-"]
+
+
+def test_version_mismatch_says_to_rebuild(tiny_ms, tmp_path):
+    cfg = BenchConfig(loops=1, accuracy=False, host_version="9.9.9")
+    with pytest.raises(BenchmarkError, match="refused to run: version mismatch") as e:
+        bench_and_store(tiny_ms, "local", cfg, tmp_path / "results.db", say=lambda _m: None)
+    assert "mindedge sdk build" in e.value.hint
+    assert _rows(tmp_path) == []
+
+
+def _fake_sysfs(root: Path) -> Path:
+    bat = root / "sys/class/power_supply/battery"
+    bat.mkdir(parents=True)
+    for name, value in {"type": "Battery", "status": "Discharging", "current_now": "-300000",
+                        "voltage_now": "4000000", "temp": "300"}.items():  # fmt: skip
+        (bat / name).write_text(value + "\n")
+    return bat
+
+
+def _start(args, verbose=False):
+    """`mindedge bench` as a real process in its own session (so a signal can go to its process group)."""
+    argv = [str(MINDEDGE), *(["--verbose"] if verbose else []), "bench", *map(str, args)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+
+
+def _wait_for(proc, prefix):
+    """Read stderr lines until one starts with ``prefix`` (the process reports its own progress)."""
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith(prefix):
+            return seen
+    pytest.fail(f"no line starting {prefix!r}; stderr: {''.join(seen)}")
+
+
+def test_power_samples_and_energy_are_stored(tiny_ms, tmp_path):
+    bat = _fake_sysfs(tmp_path / "sysfs")
+    ws = tmp_path / "ws"
+    proc = _start([tiny_ms, "--loops", 30, "--run-delay-ms", 1, "--power-interval-ms", 5, "--power-idle-ms", 50,
+                   "--sysfs-root", tmp_path / "sysfs", "--no-accuracy", "--workspace", ws,
+                   "--json", tmp_path / "b.json"], verbose=True)  # fmt: skip
+    _wait_for(proc, "device_bench: phase: load")
+    (bat / "current_now").write_text("-800000\n")  # 0.5 A more under load, at 4 V: +2 W
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    doc = json.loads((tmp_path / "b.json").read_text())
+    power = doc["power"]
+    (row,) = _rows(ws, "energy_per_inference_mj, idle_power_w, load_power_w")
+    assert row == (power["energy_per_inference_mj"], power["idle"]["mean_power_w"], power["load"]["mean_power_w"])
+    assert row[1] == pytest.approx(1.2) and row[2] > row[1] and row[0] > 0
+    conn = sqlite3.connect(ws / "results.db")
+    samples = conn.execute("SELECT phase, current_raw, power_w FROM power_samples ORDER BY idx").fetchall()
+    conn.close()
+    assert len(samples) == len(power["samples"]) and {p for p, _, _ in samples} == {"idle", "load"}
+    assert samples[0] == ("idle", -300000, pytest.approx(1.2))
+    assert "energy    " in out and "mJ per inference" in out
+
+
+@pytest.mark.parametrize("how", ["group", "pid"])
+def test_ctrl_c_stores_an_interrupted_result_and_exits_130(tiny_ms, tmp_path, how):
+    """SIGINT to the terminal's process group (Ctrl-C) or to the host's pid alone: device_bench writes its
+    partial JSON, the host stores it as interrupted and exits 130."""
+    ws = tmp_path / "ws"
+    proc = _start([tiny_ms, "--loops", 10_000_000, "--max-seconds", 60, "--no-accuracy", "--workspace", ws])
+    _wait_for(proc, "bench: timed: ")  # device_bench's first progress line of the timed loop: runs > 0
+    if how == "group":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("mindedge: error: interrupted after ") and "partial result stored as #1" in last, err
+    assert "Traceback" not in err and "INTERRUPTED: partial result" in out
+    ((rid, status, runs, _acc, error),) = _rows(ws)
+    assert (rid, status, error) == (1, "interrupted", "interrupted by signal 2") and runs > 0
+    with open_store(ws / "results.db") as store:
+        got = store.get(1)
+    assert got.result.interrupted and len(got.result.latency_ms.runs) == runs
+    assert got.result.latency_ms.p50 is not None
+
+
+def test_sigterm_is_forwarded_and_exits_143(tiny_ms, tmp_path):
+    ws = tmp_path / "ws"
+    proc = _start([tiny_ms, "--loops", 10_000_000, "--max-seconds", 60, "--no-accuracy", "--workspace", ws])
+    _wait_for(proc, "bench: timed: ")
+    proc.terminate()
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert _rows(ws, "status, error") == [("interrupted", "interrupted by signal 15")]
