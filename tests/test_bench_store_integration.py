@@ -190,3 +190,52 @@ def test_sigterm_is_forwarded_and_exits_143(tiny_ms, tmp_path):
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
     assert _rows(ws, "status, error") == [("interrupted", "interrupted by signal 15")]
+
+
+def test_device_bench_crash_is_stored_as_failed(tmp_path, monkeypatch):
+    """A device_bench that dies without JSON: a 'failed' row (model hash, error), then a one-line error."""
+    exe = tmp_path / "build" / "device_bench" / "device_bench"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\necho 'device_bench: phase: load' >&2\nkill -SEGV $$\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("MINDEDGE_BUILD", str(tmp_path / "build"))
+    model = tmp_path / "m.ms"
+    model.write_bytes(b"model bytes")
+    code, out = _bench(model, "--no-accuracy", "--workspace", tmp_path / "ws")
+    assert code == 2, out
+    assert out.strip().splitlines()[-1].startswith("mindedge: error: device_bench failed on m.ms (killed by signal 11)")
+    assert "(stored as result #1)" in out
+    ((rid, status, runs, _acc, error),) = _rows(tmp_path / "ws")
+    assert (rid, status, runs) == (1, "failed", 0)
+    assert error == "device_bench failed on m.ms (killed by signal 11); its last line: device_bench: phase: load"
+    with open_store(tmp_path / "ws" / "results.db") as store:
+        got = store.get(1)
+    assert got.result.model.bytes == 11 and len(got.result.model.sha256) == 64
+
+
+def test_store_locked_after_the_run_saves_the_result_beside_it(tiny_ms, tmp_path, monkeypatch):
+    """The store is locked by another program while device_bench runs: the result goes to unsaved/."""
+    from host_tools.bench.store import StoreError
+
+    monkeypatch.setenv("MINDEDGE_DB_TIMEOUT", "0.2")
+    db = tmp_path / "ws" / "results.db"
+    holder = []
+
+    def lock_when_timing(line):
+        if line.startswith("device_bench: phase: load") and not holder:
+            conn = sqlite3.connect(db, isolation_level=None)
+            conn.execute("BEGIN EXCLUSIVE")
+            holder.append(conn)
+
+    cfg = BenchConfig(loops=10, accuracy=False)
+    try:
+        with pytest.raises(StoreError, match="is locked") as e:
+            bench_and_store(tiny_ms, "local", cfg, db, on_line=lock_when_timing, say=lambda _m: None)
+    finally:
+        for conn in holder:
+            conn.execute("ROLLBACK")
+            conn.close()
+    saved = next((tmp_path / "ws" / "unsaved").glob("result-*.json"))
+    assert f"saved to {saved}" in e.value.message
+    assert len(json.loads(saved.read_text())["latency_ms"]["runs"]) == 10
+    assert _rows(tmp_path / "ws") == []

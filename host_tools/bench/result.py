@@ -116,8 +116,12 @@ def parse_latency(doc: dict[str, Any] | None) -> LatencyStats:
     return LatencyStats(runs=[float(r) for r in runs], **values)
 
 
-def parse_result(text: str | dict[str, Any]) -> BenchResult:
-    """Parse device_bench's JSON (text or already-decoded) into a ``BenchResult``."""
+def parse_result(text: str | dict[str, Any], partial: bool = False) -> BenchResult:
+    """Parse device_bench's JSON (text or already-decoded) into a ``BenchResult``.
+
+    ``init_ms``/``first_ms`` may be null only in an interrupted result, or with ``partial`` (a result the
+    store holds for a failed run).
+    """
     if isinstance(text, str):
         try:
             doc = json.loads(text)
@@ -151,8 +155,8 @@ def parse_result(text: str | dict[str, Any]) -> BenchResult:
             outputs=list(model.get("outputs") or []),
         ),
         config=dict(doc.get("config") or {}),
-        init_ms=_opt_num(doc, "init_ms", "", interrupted),
-        first_ms=_opt_num(doc, "first_ms", "", interrupted),
+        init_ms=_opt_num(doc, "init_ms", "", interrupted or partial),
+        first_ms=_opt_num(doc, "first_ms", "", interrupted or partial),
         latency_ms=parse_latency(doc.get("latency_ms") or ({"runs": []} if interrupted else None)),
         memory=dict(doc.get("memory") or {}),
         power=_section(doc, "power"),

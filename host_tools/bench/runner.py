@@ -88,7 +88,8 @@ def failure(model: Path, cfg: BenchConfig, ex: Execution) -> BenchmarkError:
         )
     kind = ModelError if ex.exit_code == EXIT_USER else BenchmarkError
     how = f"exit {ex.exit_code}" if ex.exit_code >= 0 else f"killed by signal {-ex.exit_code}"
-    return kind(f"device_bench failed on {model.name} ({how}): {line}", detail=ex.stderr)
+    said = f": {line}" if "error" in ex.stderr.lower() or ex.exit_code >= 0 else f"; its last line: {line}"
+    return kind(f"device_bench failed on {model.name} ({how}){said}", detail=ex.stderr)
 
 
 def with_target(result: BenchResult, target: Target) -> BenchResult:

@@ -88,10 +88,10 @@ def _failed_result(model: Path, target: Target, cfg: BenchConfig) -> BenchResult
     """A result with no measurements, for a device_bench run that wrote no JSON."""
     from host_tools.manifest import sha256_file
 
-    empty = LatencyStats([], None, None, None, None, None, None)
+    empty = LatencyStats([], *[None] * 7)
     info = ModelInfo(path=str(model), sha256=sha256_file(model), bytes=model.stat().st_size)
     props = {**target.properties(), "emulated": target.emulated}
-    return BenchResult(tool_version="", target=props, model=info, config=dataclasses.asdict(cfg), init_ms=None,
+    return BenchResult(tool_version="", target=props, model=info, config=_host_config(cfg), init_ms=None,
                        first_ms=None, latency_ms=empty, memory={})  # fmt: skip
 
 
@@ -138,7 +138,7 @@ def bench_and_store(model: Path, target_spec: str, cfg: BenchConfig, db: Path,
         else:
             result = with_target(parse_result(ex.json_text), target)
             status = status_of(ex, result)
-        error = None if status == "ok" else _error_text(status, ex)
+        error = None if status == "ok" else _error_text(status, ex, model, run_cfg)
         if plan.skipped:
             result.warnings.append(plan.skipped)
         if plan.refs is not None and result.accuracy is not None:
@@ -157,15 +157,13 @@ def bench_and_store(model: Path, target_spec: str, cfg: BenchConfig, db: Path,
     return run
 
 
-def _error_text(status: str, ex: Execution) -> str | None:
-    from host_tools.bench.runner import error_line
-
+def _error_text(status: str, ex: Execution, model: Path, cfg: BenchConfig) -> str | None:
     if status == "interrupted":
         sig = ex.host_signal or (ex.exit_code - 128 if ex.exit_code > 128 else None)
         return f"interrupted by signal {sig}" if sig else "interrupted"
     if status == "accuracy_failed":
         return "accuracy above the threshold"
-    return error_line(ex)
+    return failure(model, cfg, ex).message
 
 
 def raise_for_status(run: BenchRun) -> None:

@@ -212,7 +212,7 @@ class ResultStore:
         config = json.loads(row[8])
         return StoredResult(id=row[0], created_at=row[1], status=row[2], error=row[3], target=row[4], variant=row[5],
                             model_format=row[6], host_version=row[7], host_config=config.get("host", {}),
-                            result=parse_result(doc))  # fmt: skip
+                            result=parse_result(doc, partial=True))  # fmt: skip
 
     def list(self, limit: int | None = 20, model: str | None = None) -> list[ResultSummary]:
         """The newest results first; ``model`` matches a variant name or a sha256 prefix."""
