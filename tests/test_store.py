@@ -96,6 +96,13 @@ def test_missing_store_is_not_created_for_reading(db):
     with pytest.raises(StoreError, match="no results store"):
         open_store(db, create=False)
     assert not db.exists()
+    db.parent.mkdir(parents=True)
+    db.touch()
+    with pytest.raises(StoreError, match="is empty"):
+        open_store(db, create=False)
+    assert db.stat().st_size == 0
+    with open_store(db) as store:  # an empty file is an empty database: bench may use it
+        assert store.list() == []
 
 
 def test_garbage_file_is_corrupted_and_untouched(db):

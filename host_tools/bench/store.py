@@ -233,12 +233,14 @@ class ResultStore:
             return [ResultSummary(*r) for r in conn.execute(sql, args)]
 
 
-def _check_and_init(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse foreign, newer or corrupted files; create the schema in a new (empty) database."""
+def _check_and_init(conn: sqlite3.Connection, path: Path, create: bool) -> None:
+    """Refuse foreign, newer or corrupted files; with ``create``, make the schema in a new (empty) database."""
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     if version == 0 and app_id == 0 and tables == 0:
+        if not create:
+            raise StoreError(f"results store {path} is empty", hint="run `mindedge bench MODEL.ms` first")
         conn.execute("BEGIN IMMEDIATE")
         try:
             if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:  # nobody beat us to it
@@ -284,7 +286,7 @@ def open_store(path: Path, create: bool = True, timeout: float | None = None) ->
         raise _error(e, path, timeout) from e
     try:
         conn.execute("PRAGMA foreign_keys = ON")
-        _check_and_init(conn, path)
+        _check_and_init(conn, path, create)
     except sqlite3.Error as e:
         conn.close()
         raise _error(e, path, timeout) from e
