@@ -108,6 +108,20 @@ def _save_unsaved(result: BenchResult, workspace: Path) -> Path:
     return path
 
 
+def _outcome(model: Path, target: Target, cfg: BenchConfig, run_cfg: BenchConfig,
+             ex: Execution) -> tuple[BenchResult, str]:
+    """The result to store and its status; errors for runs that leave nothing worth storing."""
+    if ex.json_text is not None:
+        result = with_target(parse_result(ex.json_text), target)
+        return result, status_of(ex, result)
+    if ex.interrupted:
+        raise BenchInterrupted("interrupted before device_bench wrote a result; nothing was stored",
+                               ex.host_signal or ex.exit_code - 128)  # fmt: skip
+    if ex.exit_code == EXIT_USER:  # bad flags, model or input data: nothing was measured
+        raise failure(model, run_cfg, ex)
+    return _failed_result(model, target, cfg), "failed"
+
+
 def bench_and_store(model: Path, target_spec: str, cfg: BenchConfig, db: Path,
                     on_line: Callable[[str], None] | None = None, say: Say = print) -> BenchRun:
     """Run device_bench on ``model`` and store the result in ``db``; see the module doc for what is stored."""
@@ -128,16 +142,7 @@ def bench_and_store(model: Path, target_spec: str, cfg: BenchConfig, db: Path,
         elif plan.skipped:
             say(plan.skipped)
         ex = execute(model, target, run_cfg, on_line)
-        if ex.json_text is None:
-            if ex.interrupted:
-                raise BenchInterrupted("interrupted before device_bench wrote a result; nothing was stored",
-                                       ex.host_signal or ex.exit_code - 128)  # fmt: skip
-            if ex.exit_code == EXIT_USER:
-                raise failure(model, run_cfg, ex)
-            result, status = _failed_result(model, target, cfg), "failed"
-        else:
-            result = with_target(parse_result(ex.json_text), target)
-            status = status_of(ex, result)
+        result, status = _outcome(model, target, cfg, run_cfg, ex)
         error = None if status == "ok" else _error_text(status, ex, model, run_cfg)
         if plan.skipped:
             result.warnings.append(plan.skipped)
