@@ -239,3 +239,38 @@ def test_store_locked_after_the_run_saves_the_result_beside_it(tiny_ms, tmp_path
     assert f"saved to {saved}" in e.value.message
     assert len(json.loads(saved.read_text())["latency_ms"]["runs"]) == 10
     assert _rows(tmp_path / "ws") == []
+
+
+def test_ctrl_c_typed_in_a_terminal(tiny_ms, tmp_path):
+    """The real thing: mindedge in a pseudo-terminal, ^C typed once the timed loop reports progress."""
+    import pty
+    import select
+
+    ws = tmp_path / "ws"
+    pid, fd = pty.fork()
+    if pid == 0:  # child: becomes the terminal's foreground process
+        os.execv(str(MINDEDGE), ["mindedge", "bench", str(tiny_ms), "--loops", "10000000", "--no-accuracy",
+                                 "--workspace", str(ws)])  # fmt: skip
+    seen, sent = b"", False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"no output for 60 s: {seen.decode(errors='replace')}")
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        seen += data
+        if not sent and b"bench: timed:" in seen:
+            os.write(fd, b"\x03")  # the terminal turns ^C into SIGINT for its foreground process group
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = seen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 130, text
+    assert "mindedge: error: interrupted after " in text and "Traceback" not in text
+    ((_rid, state, runs, _acc, _err),) = _rows(ws)
+    assert state == "interrupted" and runs > 0
