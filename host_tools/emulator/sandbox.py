@@ -1,0 +1,100 @@
+"""How the emulated phone runs a command so that device paths work.
+
+``namespace`` mode (preferred): every command starts in its own user + mount namespace whose root is the
+host's file system with the sandbox folders mounted on their device paths (``/data``, ``/sdcard``,
+``/system``, ``/sys/class/power_supply``), running as uid 2000 (``shell``) with no capabilities. Paths in
+commands, in files and in programs' own ``open()`` calls all work unchanged, as on a phone.
+
+``rewrite`` mode (fallback when unprivileged user namespaces are disabled): commands run directly on the
+host and every device path prefix in the command line is rewritten to its sandbox folder. Paths that a
+program computes itself are not rewritten. ``start()`` probes namespace mode once and falls back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from host_tools.emulator.device import DeviceRoot
+
+LAUNCHER = Path(__file__).with_name("launcher.py")
+SHELL_UID = 2000
+DEVICE_PATH = "/system/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+MODES = ("auto", "namespace", "rewrite")
+
+
+def rewrite_paths(command: str, mapping: list[tuple[str, str]]) -> str:
+    """Replace device path prefixes that start a path (not ``/usr/data``, not ``/database``)."""
+    for dev, host in sorted(mapping, key=lambda m: len(m[0]), reverse=True):
+        pattern = rf"(?<![\w.\-/]){re.escape(dev)}(?=/|$|[^\w.\-])"
+        command = re.sub(pattern, lambda _m, h=host: h, command)
+    return command
+
+
+class Sandbox:
+    def __init__(self, device: DeviceRoot, mode: str = "auto") -> None:
+        if mode not in MODES:
+            raise ValueError(f"sandbox mode must be one of {MODES}")
+        self.device = device
+        self.mode = mode
+
+    def _binds(self) -> list[dict[str, object]]:
+        d = self.device
+        return [
+            {"src": str(d.data), "dst": "/data", "ro": False},
+            {"src": str(d.sdcard), "dst": "/sdcard", "ro": False},
+            {"src": str(d.system), "dst": "/system", "ro": True},
+            {"src": str(d.power_supply), "dst": "/sys/class/power_supply", "ro": True, "optional": True},
+        ]
+
+    def _mapping(self) -> list[tuple[str, str]]:
+        return [(str(b["dst"]), str(b["src"])) for b in self._binds()]
+
+    def view(self, device_path: str) -> str:
+        """The path a command uses to reach ``device_path``."""
+        return device_path if self.mode == "namespace" else rewrite_paths(device_path, self._mapping())
+
+    def probe(self) -> str:
+        """Settle ``auto`` to the best mode that works here; returns it."""
+        if self.mode != "auto":
+            return self.mode
+        self.mode = "namespace"
+        argv, env = self.command("test -d /data/local/tmp && test -d /system/bin", term=None, pty=False)
+        try:
+            ok = subprocess.run(argv, env=env, capture_output=True, timeout=20).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        self.mode = "namespace" if ok else "rewrite"
+        return self.mode
+
+    def env(self, term: str | None, hostname: str) -> dict[str, str]:
+        env = {
+            "PATH": self.view("/system/bin") + DEVICE_PATH[len("/system/bin"):],
+            "HOME": "/",
+            "USER": "shell",
+            "LOGNAME": "shell",
+            "SHELL": "/bin/sh",
+            "HOSTNAME": hostname,
+            "TMPDIR": self.view("/data/local/tmp"),
+            "ANDROID_DATA": self.view("/data"),
+            "ANDROID_ROOT": self.view("/system"),
+            "EXTERNAL_STORAGE": self.view("/sdcard"),
+        }
+        if term:
+            env["TERM"] = term
+        return env
+
+    def command(self, command: str, term: str | None, pty: bool, hostname: str = "localhost",
+                ) -> tuple[list[str], dict[str, str]]:
+        """(argv, env) that run ``sh -c command`` (or a login shell when empty) the device's way."""
+        if self.mode == "rewrite":
+            command = rewrite_paths(command, self._mapping())
+        argv = ["/bin/sh", "-c", command] if command else ["/bin/sh", "-l"]
+        spec: dict[str, object] = {"argv": argv, "cwd": "/", "ctty": pty}
+        if self.mode == "namespace":
+            spec.update(newroot=str(self.device.rootfs), uid=SHELL_UID, gid=SHELL_UID, binds=self._binds())
+        launcher = [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec)]
+        return launcher, self.env(term, hostname)

@@ -1,0 +1,218 @@
+"""``shell:``, ``shell,v2,...:`` and ``exec:`` services (AOSP ``daemon/shell_service.cpp``).
+
+Raw commands get pipes: without the shell protocol stdout and stderr share one pipe (as adbd's single
+socketpair), with it stderr is separate and the exit code comes back in an exit packet. An empty command
+gets a pty and a login shell. When the host closes a shell-protocol stream the process gets SIGHUP.
+Every command starts a new session; the session ids let the device see what still runs (and so whether
+a benchmark is running) even after the shell that started it has exited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import os
+import signal
+import struct
+import termios
+
+from host_tools.emulator import protocol as p
+from host_tools.emulator.sandbox import Sandbox
+from host_tools.emulator.transport import Stream
+
+READ_SIZE = 64 * 1024
+
+
+class ProcessTable:
+    """Sessions started by the device's commands, and a scan of /proc for what runs in them."""
+
+    def __init__(self) -> None:
+        self.sids: set[int] = set()
+        self.changed = asyncio.Event()
+
+    def add(self, pid: int) -> None:
+        self.sids.add(pid)
+        self.changed.set()
+
+    def scan(self, names: tuple[str, ...]) -> bool:
+        """Drop finished sessions; True when a process named in ``names`` runs in one of them."""
+        alive: set[int] = set()
+        busy = False
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    raw = f.read()
+            except OSError:
+                continue
+            head, _, tail = raw.rpartition(b")")
+            fields = tail.split()
+            if len(fields) < 4 or fields[0] == b"Z":
+                continue
+            sid = int(fields[3])
+            if sid in self.sids:
+                alive.add(sid)
+                comm = head.partition(b"(")[2].decode(errors="replace")
+                busy = busy or comm in names
+        self.sids &= alive
+        return busy
+
+    def kill_all(self) -> None:
+        for sid in list(self.sids):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(sid, signal.SIGKILL)
+        self.sids.clear()
+
+
+async def _wait_fd(fd: int, write: bool = False) -> None:
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[None] = loop.create_future()
+    add, remove = (loop.add_writer, loop.remove_writer) if write else (loop.add_reader, loop.remove_reader)
+    add(fd, lambda: fut.done() or fut.set_result(None))
+    try:
+        await fut
+    finally:
+        remove(fd)
+
+
+async def read_fd(fd: int, size: int = READ_SIZE) -> bytes:
+    """Non-blocking read; ``b""`` at EOF (EIO from a pty master whose slave side is gone counts as EOF)."""
+    while True:
+        try:
+            return os.read(fd, size)
+        except BlockingIOError:
+            await _wait_fd(fd)
+        except OSError as e:
+            if e.errno == errno.EIO:
+                return b""
+            raise
+
+
+async def write_fd(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+            view = view[n:]
+        except BlockingIOError:
+            await _wait_fd(fd, write=True)
+
+
+def _exit_code(returncode: int) -> int:
+    return (128 + -returncode if returncode < 0 else returncode) & 0xFF
+
+
+class Command:
+    """One running command bridged to one stream."""
+
+    def __init__(self, stream: Stream, sandbox: Sandbox, table: ProcessTable, hostname: str) -> None:
+        self.stream = stream
+        self.sandbox = sandbox
+        self.table = table
+        self.hostname = hostname
+        self.stdin_fd = -1
+        self.pty = False
+        self.protocol = False
+        self._fds: list[int] = []
+
+    def _close(self, fd: int) -> None:
+        if fd in self._fds:
+            self._fds.remove(fd)
+            os.close(fd)
+
+    async def run(self, command: str, pty: bool, protocol: bool, term: str | None) -> None:
+        self.pty, self.protocol = pty, protocol
+        argv, env = self.sandbox.command(command, term, pty, self.hostname)
+        child: list[int] = []
+        if pty:
+            master, slave = os.openpty()
+            os.set_blocking(master, False)
+            self._fds.append(master)
+            child = [slave]
+            stdin = stdout = stderr = slave
+            outputs = [(master, p.SHELL_STDOUT)]
+            self.stdin_fd = master
+        else:
+            in_r, in_w = os.pipe2(os.O_CLOEXEC)
+            out_r, out_w = os.pipe2(os.O_CLOEXEC)
+            child = [in_r, out_w]
+            self._fds += [in_w, out_r]
+            outputs = [(out_r, p.SHELL_STDOUT)]
+            stdin, stdout, stderr = in_r, out_w, out_w
+            if protocol:
+                err_r, err_w = os.pipe2(os.O_CLOEXEC)
+                child.append(err_w)
+                self._fds.append(err_r)
+                outputs.append((err_r, p.SHELL_STDERR))
+                stderr = err_w
+            self.stdin_fd = in_w
+        for fd in self._fds:
+            os.set_blocking(fd, False)
+        proc = None
+        try:
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    *argv, stdin=stdin, stdout=stdout, stderr=stderr, env=env, start_new_session=True)
+            finally:
+                for fd in child:
+                    os.close(fd)
+            self.table.add(proc.pid)
+            feeder = asyncio.create_task(self._feed_input())
+            try:
+                await asyncio.gather(*(self._pump(fd, kind) for fd, kind in outputs))
+                code = _exit_code(await proc.wait())
+            finally:
+                feeder.cancel()
+            if protocol:
+                await self.stream.write(p.shell_packet(p.SHELL_EXIT, bytes([code])))
+        finally:
+            if proc is not None and proc.returncode is None and (protocol or pty):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGHUP)
+            for fd in list(self._fds):
+                self._close(fd)
+
+    async def _pump(self, fd: int, kind: int) -> None:
+        size = min(READ_SIZE, self.stream.conn.max_payload - p.SHELL_HEADER.size)
+        while True:
+            data = await read_fd(fd, size)
+            if not data:
+                self._close(fd)
+                return
+            await self.stream.write(p.shell_packet(kind, data) if self.protocol else data)
+
+    async def _feed_input(self) -> None:
+        reader = p.ShellPacketReader()
+        with contextlib.suppress(OSError):
+            while True:
+                data = await self.stream.read_some()
+                if not data:
+                    return
+                if not self.protocol:
+                    await self._to_stdin(data)
+                    continue
+                for kind, payload in reader.feed(data):
+                    if kind == p.SHELL_STDIN:
+                        await self._to_stdin(payload)
+                    elif kind == p.SHELL_CLOSE_STDIN and not self.pty:
+                        self._close(self.stdin_fd)
+                    elif kind == p.SHELL_WINDOW_SIZE and self.pty:
+                        size = p.parse_window_size(payload)
+                        if size is not None and self.stdin_fd in self._fds:
+                            fcntl.ioctl(self.stdin_fd, termios.TIOCSWINSZ, struct.pack("HHHH", *size))
+
+    async def _to_stdin(self, data: bytes) -> None:
+        if self.stdin_fd in self._fds:
+            await write_fd(self.stdin_fd, data)
+
+
+async def shell_service(stream: Stream, sandbox: Sandbox, table: ProcessTable, hostname: str,
+                        request: p.ShellRequest) -> None:
+    await Command(stream, sandbox, table, hostname).run(request.command, request.pty, request.protocol, request.term)
+
+
+async def exec_service(stream: Stream, sandbox: Sandbox, table: ProcessTable, hostname: str, command: str) -> None:
+    await Command(stream, sandbox, table, hostname).run(command, pty=False, protocol=False, term=None)
