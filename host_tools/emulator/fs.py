@@ -96,6 +96,8 @@ class DeviceFs:
 
     def for_write(self, path: str) -> tuple[str, Path]:
         """(canonical device path, host path) of a file about to be created or replaced."""
+        if path.endswith("/"):
+            raise _err(errno.EISDIR, path)  # as open("dir/", O_CREAT) does
         dev = self.resolve(path, follow_last=False)
         m = self._mount_for(dev)
         if not m.writable or dev == m.device:

@@ -104,6 +104,7 @@ def adb_server(adb: str, home: Path | None = None, port: int | None = None) -> I
     with contextlib.ExitStack() as stack:
         if home is None:
             home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="adb-home-")))
+        home.mkdir(parents=True, exist_ok=True)  # adb 29 aborts when it cannot create $HOME/.android
         server = AdbServer(adb=adb, port=port or free_port(), home=home)
         server.run("start-server", check=True)
         try:
