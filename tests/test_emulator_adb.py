@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -191,3 +193,36 @@ def test_adbutils_against_the_phone(server: AdbServer, phone: EmulatedPhone, tmp
     assert (tmp_path / "a.txt").read_bytes() == b"abc" * 1000
     assert d.sync.read_text("/data/local/tmp/a.txt").startswith("abcabc")
     assert "shell_v2" in d.get_features()
+
+
+@pytest.mark.parametrize("server", ONE, indirect=True)
+def test_auto_accept_and_rewrite_sandbox(server: AdbServer, tmp_path: Path) -> None:
+    """The fallback sandbox (no user namespaces): device paths in command lines are rewritten."""
+    with EmulatedPhone(tmp_path / "phone", sandbox="rewrite").run_in_thread() as ph:
+        server.run("connect", ph.address)
+        server.wait_state(ph.address, "device")  # the key was offered and accepted ("Always allow")
+        assert ph.sandbox_mode == "rewrite" and ph.sysfs_root == str(ph.device.root)
+        f = tmp_path / "f"
+        f.write_text("data\n")
+        assert server.run("-s", ph.address, "push", str(f), "/data/local/tmp/f").returncode == 0
+        r = server.run("-s", ph.address, "shell", "cat /data/local/tmp/f; getprop ro.product.model; "
+                       "cat /sys/class/power_supply/battery/status; dumpsys battery | grep status")
+        assert r.stdout == "data\nEmulated Phone\nDischarging\n  status: 3\n"
+        assert (ph.device.root / "proc" / "cpuinfo").exists()  # usable as device_bench --sysfsRoot
+
+
+def test_serve_prints_the_connect_line_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    code = ("import sys; from pathlib import Path; from host_tools.emulator import serve; "
+            "serve(0, Path(sys.argv[1]), {'ro.product.model': 'Served'}, echo=lambda s: print(s, flush=True))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "root")], stdout=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).parent.parent)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        assert "emulated phone 'Served' (x86_64" in lines[0]
+        assert lines[1].startswith("adb connect 127.0.0.1:")
+        assert (tmp_path / "root" / "data" / "local" / "tmp").is_dir()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()

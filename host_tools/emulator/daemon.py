@@ -78,6 +78,13 @@ class EmulatedPhone:
     def sandbox_mode(self) -> str:
         return self.sandbox.mode
 
+    @property
+    def sysfs_root(self) -> str:
+        """What to pass as device_bench's ``--sysfsRoot`` on this phone: ``/`` when commands see the device
+        paths (namespace sandbox: /sys/class/power_supply is the emulated battery), else the host path of
+        the sandbox root."""
+        return "/" if self.sandbox.mode == "namespace" else str(self.device.root)
+
     def online_connections(self) -> int:
         return sum(1 for c in self._conns if c.online)
 

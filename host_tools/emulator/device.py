@@ -9,6 +9,10 @@ Sandbox root layout::
     ROOT/system/bin/{getprop,dumpsys,sh}
     ROOT/sys/class/power_supply/battery/{type,status,capacity,temp,voltage_now,current_now,...}
     ROOT/sys/class/power_supply/usb/online
+    ROOT/proc -> /proc, ROOT/sys/devices -> /sys/devices, ROOT/sys/class/thermal -> /sys/class/thermal
+
+The last three links make ROOT usable as a ``--sysfsRoot`` for device_bench: the emulated battery plus
+the host's real CPU and thermal files.
 """
 
 from __future__ import annotations
@@ -146,9 +150,11 @@ class DeviceRoot:
                   self.power_supply / "ac", self.adb_keys.parent, self.rootfs):
             d.mkdir(parents=True, exist_ok=True)
         self.tmp.chmod(0o771)
-        sh = self.system / "bin" / "sh"
-        if not sh.is_symlink():
-            sh.symlink_to("/bin/sh")
+        links = {self.system / "bin" / "sh": "/bin/sh", self.root / "proc": "/proc",
+                 self.sysfs / "devices": "/sys/devices", self.sysfs / "class" / "thermal": "/sys/class/thermal"}
+        for link, target in links.items():
+            if not link.is_symlink() and not link.exists():
+                link.symlink_to(target)
 
     def write_props(self, props: dict[str, str]) -> None:
         lines = [f"{k}={v.replace(chr(10), ' ')}" for k, v in sorted(props.items())]

@@ -37,27 +37,32 @@ class ProcessTable:
         self.changed.set()
 
     def scan(self, names: tuple[str, ...]) -> bool:
-        """Drop finished sessions; True when a process named in ``names`` runs in one of them."""
-        alive: set[int] = set()
+        """Drop finished sessions; True when a process named in ``names`` runs in one of them.
+
+        Walks each live session leader's children (cheap); only a session whose leader is gone (its
+        orphans were reparented) costs a scan of all of /proc."""
         busy = False
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
+        orphaned: set[int] = set()
+        for sid in list(self.sids):
+            info = _proc_stat(sid)
+            if info is None or info[1] == "Z":
+                orphaned.add(sid)
                 continue
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as f:
-                    raw = f.read()
-            except OSError:
-                continue
-            head, _, tail = raw.rpartition(b")")
-            fields = tail.split()
-            if len(fields) < 4 or fields[0] == b"Z":
-                continue
-            sid = int(fields[3])
-            if sid in self.sids:
-                alive.add(sid)
-                comm = head.partition(b"(")[2].decode(errors="replace")
-                busy = busy or comm in names
-        self.sids &= alive
+            todo = [sid]
+            while todo:
+                pid = todo.pop()
+                info = _proc_stat(pid)
+                if info is not None:
+                    busy = busy or info[0] in names
+                    todo += _children(pid)
+        if orphaned:
+            alive: set[int] = set()
+            for entry in os.scandir("/proc"):
+                info = _proc_stat(int(entry.name)) if entry.name.isdigit() else None
+                if info is not None and info[1] != "Z" and info[2] in orphaned:
+                    alive.add(info[2])
+                    busy = busy or info[0] in names
+            self.sids -= orphaned - alive
         return busy
 
     def kill_all(self) -> None:
@@ -65,6 +70,31 @@ class ProcessTable:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(sid, signal.SIGKILL)
         self.sids.clear()
+
+
+def _proc_stat(pid: int) -> tuple[str, str, int] | None:
+    """(comm, state, session id) of a process, None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    head, _, tail = raw.rpartition(b")")
+    fields = tail.split()
+    if len(fields) < 4:
+        return None
+    return head.partition(b"(")[2].decode(errors="replace"), fields[0].decode(), int(fields[3])
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
 
 
 async def _wait_fd(fd: int, write: bool = False) -> None:
