@@ -19,6 +19,7 @@ from host_tools.targets.adb import (
     AdbTarget,
     DeviceEntry,
     build_command,
+    describe_devices,
     list_devices,
     parse_devices_l,
     parse_dumpsys_battery,
@@ -206,6 +207,9 @@ def test_unauthorized_and_several_devices(server: AdbServer, tmp_path: Path) -> 
             AdbTarget()
         assert stranger.address in str(e.value) and friend.address in str(e.value)
         assert AdbTarget(friend.address).run(["true"]).exit_code == 0
+        described = {entry.serial: props for entry, props in describe_devices()}
+        assert described[friend.address]["model"] == "Emulated Phone"
+        assert "accept the USB debugging prompt" in described[stranger.address]["error"]
 
 
 @needs_adb

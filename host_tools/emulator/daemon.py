@@ -324,9 +324,9 @@ class EmulatedPhone:
         return None
 
     async def _reconnect_service(self, stream: Stream) -> None:
-        await stream.write(b"done")
-        await stream.flush()
-        stream.conn.abort()
+        """adbd writes "done" and kicks the transport; no await here, so a CLSE cannot cut it short."""
+        stream.conn.send(p.A_WRTE, stream.local_id, stream.remote_id, b"done")
+        stream.conn.writer.close()
 
     async def _watch_processes(self) -> None:
         """Keep the battery's ``busy`` flag in step with running benchmark processes."""

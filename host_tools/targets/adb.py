@@ -198,6 +198,19 @@ def list_devices(port: int | None = None) -> list[DeviceEntry]:
         raise DeviceError(f"cannot list adb devices: {e}", hint="run `adb devices` to check the adb server") from e
 
 
+def describe_devices(port: int | None = None) -> list[tuple[DeviceEntry, dict[str, str]]]:
+    """Every attached device with ``AdbTarget.properties()`` (``{"error": ...}`` when it cannot answer),
+    for ``mindedge devices``."""
+    out: list[tuple[DeviceEntry, dict[str, str]]] = []
+    for entry in list_devices(port):
+        try:
+            check_state(entry)
+            out.append((entry, AdbTarget(entry.serial, port).properties()))
+        except DeviceError as e:
+            out.append((entry, {"error": str(e)}))
+    return out
+
+
 def pick_device(devices: list[DeviceEntry], serial: str | None) -> DeviceEntry:
     """The device to use, or a DeviceError that says what to do."""
     if serial:
