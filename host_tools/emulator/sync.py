@@ -159,13 +159,14 @@ async def _send(stream: Stream, fs: DeviceFs, spec: str) -> bool:
     done = False
     try:
         error, mtime = await _receive_file(stream, fs, dev, fd)
+        os.close(fd)
+        fd = -1
         if error is None:
-            os.close(fd)
-            fd = -1
             os.utime(host, (mtime, mtime), follow_symlinks=False)
-            await stream.write(DATA.pack(b"OKAY", 0))
             done = True
+            await stream.write(DATA.pack(b"OKAY", 0))
             return True
+        os.unlink(host)  # before the FAIL goes out: the host never sees a partial file
         await stream.write(error)
         if b"invalid data" not in error:
             await _drain_send(stream)
