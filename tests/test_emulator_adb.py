@@ -123,13 +123,13 @@ def test_quota_full_push_fails_without_partial_file(server: AdbServer, tmp_path:
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
 def test_disconnect_mid_command_then_back(server: AdbServer, phone: EmulatedPhone) -> None:
-    proc = server.popen("-s", phone.address, "shell", "echo started; exec sleep 60", stdin=subprocess.DEVNULL)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline() == "started\n"
-        phone.disconnect(refuse=True)
-        code = proc.wait(timeout=30)
-    finally:
-        proc.kill()
+    with server.popen("-s", phone.address, "shell", "echo started; exec sleep 60", stdin=subprocess.DEVNULL) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdout.readline() == "started\n"
+            phone.disconnect(refuse=True)
+            code = proc.wait(timeout=30)
+        finally:
+            proc.kill()
     # adb 36 reports the lost stream (255); adb 29 exits 0 when the stream ends without an exit packet.
     assert code == (0 if server.adb == ADBS["adb29"] else 255)
     server.wait_state(phone.address, "offline")
@@ -166,15 +166,15 @@ def test_battery_current_rises_while_device_bench_runs(server: AdbServer, phone:
     current = phone.device.battery_dir / "current_now"
     idle = int(current.read_text())
     assert idle < 0  # discharging, kernel sign convention
-    proc = server.popen("-s", phone.address, "shell", "/data/local/tmp/device_bench", stdin=subprocess.PIPE)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline() == "running\n"
-        wait_until(lambda: int(current.read_text()) < idle, 10, "current_now to rise under load")
-        assert proc.stdin is not None
-        proc.stdin.close()  # adb forwards the end of stdin (shell protocol CLOSE_STDIN)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        proc.kill()
+    with server.popen("-s", phone.address, "shell", "/data/local/tmp/device_bench", stdin=subprocess.PIPE) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdout.readline() == "running\n"
+            wait_until(lambda: int(current.read_text()) < idle, 10, "current_now to rise under load")
+            assert proc.stdin is not None
+            proc.stdin.close()  # adb forwards the end of stdin (shell protocol CLOSE_STDIN)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            proc.kill()
     wait_until(lambda: int(current.read_text()) == idle, 10, "current_now to fall back when idle")
 
 
@@ -214,15 +214,15 @@ def test_auto_accept_and_rewrite_sandbox(server: AdbServer, tmp_path: Path) -> N
 def test_serve_prints_the_connect_line_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     code = ("import sys; from pathlib import Path; from host_tools.emulator import serve; "
             "serve(0, Path(sys.argv[1]), {'ro.product.model': 'Served'}, echo=lambda s: print(s, flush=True))")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "root")], stdout=subprocess.PIPE,
-                            text=True, cwd=Path(__file__).parent.parent)
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline(), proc.stdout.readline()]
-        assert "emulated phone 'Served' (x86_64" in lines[0]
-        assert lines[1].startswith("adb connect 127.0.0.1:")
-        assert (tmp_path / "root" / "data" / "local" / "tmp").is_dir()
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        proc.kill()
+    with subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "root")], stdout=subprocess.PIPE,
+                          text=True, cwd=Path(__file__).parent.parent) as proc:
+        try:
+            assert proc.stdout is not None
+            lines = [proc.stdout.readline(), proc.stdout.readline()]
+            assert "emulated phone 'Served' (x86_64" in lines[0]
+            assert lines[1].startswith("adb connect 127.0.0.1:")
+            assert (tmp_path / "root" / "data" / "local" / "tmp").is_dir()
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            proc.kill()

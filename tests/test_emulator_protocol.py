@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,9 @@ class RawHost:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.max_payload = max_payload
         self.next_id = 100
+
+    def close(self) -> None:
+        self.sock.close()
 
     def send(self, command: int, arg0: int, arg1: int, data: bytes = b"") -> None:
         self.sock.sendall(p.encode(p.Packet(command, arg0, arg1, data)))
@@ -75,6 +78,9 @@ class RawHost:
             self.send(p.A_OKAY, local, remote)
 
 
+Connect = Callable[..., RawHost]
+
+
 @pytest.fixture
 def phone(tmp_path: Path, key: AdbPrivateKey) -> Iterator[EmulatedPhone]:
     with EmulatedPhone(tmp_path / "phone", authorized_keys=[key.public().encode()], auto_accept=False,
@@ -82,16 +88,32 @@ def phone(tmp_path: Path, key: AdbPrivateKey) -> Iterator[EmulatedPhone]:
         yield ph
 
 
-def test_auth_signature_and_banner(phone: EmulatedPhone, key: AdbPrivateKey) -> None:
-    pkt = RawHost(phone.port).online(key)
+@pytest.fixture
+def hosts() -> Iterator[list[RawHost]]:
+    made: list[RawHost] = []
+    yield made
+    for h in made:
+        h.close()
+
+
+@pytest.fixture
+def connect(phone: EmulatedPhone, hosts: list[RawHost]) -> Connect:
+    def make(**kw: int) -> RawHost:
+        hosts.append(RawHost(phone.port, **kw))
+        return hosts[-1]
+    return make
+
+
+def test_auth_signature_and_banner(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+    pkt = connect().online(key)
     assert pkt.name == "CNXN" and pkt.arg0 == p.A_VERSION and pkt.arg1 == p.MAX_PAYLOAD
     kind, props = p.parse_banner(pkt.data)
     assert kind == "device" and props["ro.product.model"] == "Emulated Phone"
 
 
-def test_wrong_key_gets_new_token_then_waits_for_the_user(phone: EmulatedPhone) -> None:
+def test_wrong_key_gets_new_token_then_waits_for_the_user(phone: EmulatedPhone, connect: Connect) -> None:
     stranger = AdbPrivateKey.generate(bits=2048)
-    host = RawHost(phone.port)
+    host = connect()
     first = host.cnxn()
     host.send(p.A_AUTH, p.AUTH_SIGNATURE, 0, stranger.sign(first.data))
     second = host.recv()
@@ -103,16 +125,16 @@ def test_wrong_key_gets_new_token_then_waits_for_the_user(phone: EmulatedPhone) 
     assert stranger.public().encode().split()[0] in phone.device.adb_keys.read_text()  # "Always allow"
 
 
-def test_services_need_an_online_connection(phone: EmulatedPhone) -> None:
-    host = RawHost(phone.port)
+def test_services_need_an_online_connection(phone: EmulatedPhone, connect: Connect) -> None:
+    host = connect()
     host.cnxn()
     host.send(p.A_OPEN, 1, 0, b"shell:echo hi\0")  # ignored before auth, as adbd does
     host.send(p.A_AUTH, p.AUTH_SIGNATURE, 0, b"\0" * 256)
     assert host.recv().name == "AUTH"
 
 
-def test_sync_messages_split_into_one_byte_writes(phone: EmulatedPhone, key: AdbPrivateKey) -> None:
-    host = RawHost(phone.port)
+def test_sync_messages_split_into_one_byte_writes(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+    host = connect()
     host.online(key)
     local, remote = host.open("sync:")
     path = b"/data/local/tmp/split/f.bin,33188"
@@ -136,8 +158,8 @@ def test_sync_messages_split_into_one_byte_writes(phone: EmulatedPhone, key: Adb
     assert host.recv().name == "CLSE"
 
 
-def test_one_write_in_flight_and_payload_limit(phone: EmulatedPhone, key: AdbPrivateKey) -> None:
-    host = RawHost(phone.port, max_payload=4096)
+def test_one_write_in_flight_and_payload_limit(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+    host = connect(max_payload=4096)
     host.online(key)
     local, remote = host.open("exec:head -c 20000 /dev/zero")
     first = host.recv()
@@ -151,8 +173,8 @@ def test_one_write_in_flight_and_payload_limit(phone: EmulatedPhone, key: AdbPri
     assert len(first.data) + len(rest) == 20000
 
 
-def test_pty_shell_with_window_size_and_exit_code(phone: EmulatedPhone, key: AdbPrivateKey) -> None:
-    host = RawHost(phone.port)
+def test_pty_shell_with_window_size_and_exit_code(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+    host = connect()
     host.online(key)
     local, remote = host.open("shell,v2,TERM=xterm,pty:")
     host.send(p.A_WRTE, local, remote, p.shell_packet(p.SHELL_WINDOW_SIZE, b"40x132,0x0\0"))
@@ -174,8 +196,8 @@ def test_pty_shell_with_window_size_and_exit_code(phone: EmulatedPhone, key: Adb
     assert b"40 132" in output and b"xterm" in output
 
 
-def test_host_close_hangs_up_the_command(phone: EmulatedPhone, key: AdbPrivateKey) -> None:
-    host = RawHost(phone.port)
+def test_host_close_hangs_up_the_command(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+    host = connect()
     host.online(key)
     flag = phone.device.tmp / "hup"
     local, remote = host.open("shell,v2,raw:trap 'echo hup > /data/local/tmp/hup; exit' HUP; echo ready; "
@@ -186,8 +208,8 @@ def test_host_close_hangs_up_the_command(phone: EmulatedPhone, key: AdbPrivateKe
     wait_until(flag.exists, 10, "the command to get SIGHUP")
 
 
-def test_refused_service_and_malformed_packet(phone: EmulatedPhone, key: AdbPrivateKey) -> None:
-    host = RawHost(phone.port)
+def test_refused_service_and_malformed_packet(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+    host = connect()
     host.online(key)
     host.send(p.A_OPEN, 7, 0, b"framebuffer:\0")
     pkt = host.recv()
@@ -195,4 +217,4 @@ def test_refused_service_and_malformed_packet(phone: EmulatedPhone, key: AdbPriv
     host.sock.sendall(b"\0" * 24)  # bad magic: the device drops the connection
     with pytest.raises((EOFError, ConnectionError)):
         host.recv()
-    assert RawHost(phone.port).online(key).name == "CNXN"  # and keeps serving others
+    assert connect().online(key).name == "CNXN"  # and keeps serving others

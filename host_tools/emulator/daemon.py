@@ -117,6 +117,7 @@ class EmulatedPhone:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
         self.processes.kill_all()
+        await self.processes.wait_reaped()
         self.battery.set_busy(False)
 
     @contextlib.contextmanager

@@ -31,6 +31,7 @@ class ProcessTable:
     def __init__(self) -> None:
         self.sids: set[int] = set()
         self.changed = asyncio.Event()
+        self._reapers: set[asyncio.Task[int]] = set()
 
     def add(self, pid: int) -> None:
         self.sids.add(pid)
@@ -64,6 +65,16 @@ class ProcessTable:
                     busy = busy or info[0] in names
             self.sids -= orphaned - alive
         return busy
+
+    def reap(self, proc: asyncio.subprocess.Process) -> None:
+        """Wait for a process the host stopped waiting for (so it never lingers as a zombie)."""
+        task = asyncio.ensure_future(proc.wait())
+        self._reapers.add(task)
+        task.add_done_callback(self._reapers.discard)
+
+    async def wait_reaped(self, timeout: float = 5) -> None:
+        if self._reapers:
+            await asyncio.wait(list(self._reapers), timeout=timeout)
 
     def kill_all(self) -> None:
         for sid in list(self.sids):
@@ -199,9 +210,11 @@ class Command:
             if protocol:
                 await self.stream.write(p.shell_packet(p.SHELL_EXIT, bytes([code])))
         finally:
-            if proc is not None and proc.returncode is None and (protocol or pty):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGHUP)
+            if proc is not None and proc.returncode is None:
+                if protocol or pty:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(proc.pid, signal.SIGHUP)
+                self.table.reap(proc)
             for fd in list(self._fds):
                 self._close(fd)
 
