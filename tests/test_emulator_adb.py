@@ -226,3 +226,17 @@ def test_serve_prints_the_connect_line_and_stops_on_ctrl_c(tmp_path: Path) -> No
             assert proc.wait(timeout=30) == 0
         finally:
             proc.kill()
+
+
+@pytest.mark.parametrize("server", BOTH, indirect=True)
+def test_exec_in_delivers_all_input(server: AdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
+    data = os.urandom(3 * 1024 * 1024)
+    src = tmp_path / "in.bin"
+    src.write_bytes(data)
+    with open(src, "rb") as f:
+        r = subprocess.run([server.adb, "-P", str(server.port), "-s", phone.address, "exec-in",
+                            "cat > /data/local/tmp/in.bin"], stdin=f, env=server.env, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    stored = phone.device.tmp / "in.bin"
+    wait_until(lambda: stored.exists() and stored.stat().st_size == len(data), 20, "cat to write everything")
+    assert stored.read_bytes() == data

@@ -247,8 +247,6 @@ class EmulatedPhone:
             stream = conn.streams.pop(pkt.arg1, None)
             if stream is not None:
                 stream.on_close()
-                if stream.task is not None:
-                    stream.task.cancel()
 
     def _send_token(self, conn: Connection) -> None:
         conn.token = new_token()

@@ -20,7 +20,7 @@ import termios
 
 from host_tools.emulator import protocol as p
 from host_tools.emulator.sandbox import Sandbox
-from host_tools.emulator.transport import Stream
+from host_tools.emulator.transport import Stream, StreamClosed
 
 READ_SIZE = 64 * 1024
 
@@ -166,6 +166,7 @@ class Command:
 
     async def run(self, command: str, pty: bool, protocol: bool, term: str | None) -> None:
         self.pty, self.protocol = pty, protocol
+        self.stream.cancel_on_close = protocol or pty  # raw sockets: flush input, then EOF (see Stream)
         argv, env = self.sandbox.command(command, term, pty, self.hostname)
         child: list[int] = []
         if pty:
@@ -207,7 +208,7 @@ class Command:
                 code = _exit_code(await proc.wait())
             finally:
                 feeder.cancel()
-            if protocol:
+            if protocol and not self.stream.closed:
                 await self.stream.write(p.shell_packet(p.SHELL_EXIT, bytes([code])))
         finally:
             if proc is not None and proc.returncode is None:
@@ -219,20 +220,26 @@ class Command:
                 self._close(fd)
 
     async def _pump(self, fd: int, kind: int) -> None:
+        """Output to the host until EOF; if the host has gone, close the pipe (the writer gets EPIPE)."""
         size = min(READ_SIZE, self.stream.conn.max_payload - p.SHELL_HEADER.size)
-        while True:
-            data = await read_fd(fd, size)
-            if not data:
-                self._close(fd)
-                return
-            await self.stream.write(p.shell_packet(kind, data) if self.protocol else data)
+        try:
+            while True:
+                data = await read_fd(fd, size)
+                if not data:
+                    return
+                await self.stream.write(p.shell_packet(kind, data) if self.protocol else data)
+        except StreamClosed:
+            return
+        finally:
+            self._close(fd)
 
     async def _feed_input(self) -> None:
         reader = p.ShellPacketReader()
         with contextlib.suppress(OSError):
             while True:
                 data = await self.stream.read_some()
-                if not data:
+                if not data:  # the host closed a raw stream: everything it sent is in, now EOF
+                    self._close(self.stdin_fd)
                     return
                 if not self.protocol:
                     await self._to_stdin(data)

@@ -38,6 +38,9 @@ class Stream:
         self._owe_okay = False
         self.closed = False
         self.task: asyncio.Task[None] | None = None
+        # False for services that, like adbd's raw sockets, keep going when the host closes: the data
+        # already received still reaches the command, which then sees end-of-input.
+        self.cancel_on_close = True
 
     # host -> device
     def on_write(self, data: bytes) -> None:
@@ -100,10 +103,12 @@ class Stream:
             await self._can_send.wait()
 
     def on_close(self) -> None:
-        """The host closed the stream (or the transport died): wake every waiter."""
+        """The host closed the stream (or the transport died): wake every waiter, stop the service."""
         self.closed = True
         self._readable.set()
         self._can_send.set()
+        if self.cancel_on_close and self.task is not None:
+            self.task.cancel()
 
     async def close(self) -> None:
         """Close from the device side: CLSE after the last WRTE was acknowledged."""
@@ -163,8 +168,6 @@ class Connection:
     def close_all_streams(self) -> None:
         for stream in list(self.streams.values()):
             stream.on_close()
-            if stream.task is not None:
-                stream.task.cancel()
         self.streams.clear()
 
     def abort(self) -> None:
