@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import errno
-import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from host_tools.emulator.auth import (
 from host_tools.emulator.device import Battery, BatteryConfig, DeviceRoot
 from host_tools.emulator.fs import DeviceFs, Mount, normalize
 from host_tools.emulator.sandbox import rewrite_paths
+from host_tools.emulator.shell import CpuMeter, ProcessTable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -187,12 +188,17 @@ def test_getprop_and_dumpsys_scripts(tmp_path: Path) -> None:
 
 
 def test_battery_current_follows_load_and_sign_conventions(tmp_path: Path) -> None:
-    bat = Battery(tmp_path, BatteryConfig(idle_ua=100_000, busy_ua=900_000))
+    bat = Battery(tmp_path, BatteryConfig(idle_ua=100_000, core_ua=800_000, voltage_uv=4_000_000,
+                                          core_voltage_drop_uv=50_000))
     bat.write()
     current = tmp_path / "battery" / "current_now"
     assert current.read_text() == "-100000\n"
-    bat.set_busy(True)
+    bat.set_load(1.0)
     assert current.read_text() == "-900000\n"
+    assert (tmp_path / "battery" / "voltage_now").read_text() == "3950000\n"
+    bat.set_load(2.0)
+    assert current.read_text() == "-1700000\n"
+    bat.set_load(1.0)
     bat.update(invert_sign=True, milliamps=True)
     assert current.read_text() == "900\n"
     bat.update(charging=True, invert_sign=False, milliamps=False, charge_ua=1_500_000)
@@ -200,4 +206,22 @@ def test_battery_current_follows_load_and_sign_conventions(tmp_path: Path) -> No
     assert (tmp_path / "battery" / "status").read_text() == "Charging\n"
     assert (tmp_path / "usb" / "online").read_text() == "1\n"
     assert not list(tmp_path.glob("battery/.*"))  # atomic writes leave no temp files
-    assert os.stat(current).st_size > 0
+
+
+def test_cpu_meter_sees_a_busy_process() -> None:
+    table = ProcessTable()
+    with subprocess.Popen(["sh", "-c", "while :; do :; done"], start_new_session=True) as proc:
+        try:
+            table.sids.add(proc.pid)
+            meter = CpuMeter()
+            meter.load(table.scan())
+            deadline = time.monotonic() + 10
+            load = 0.0
+            while load < 0.3 and time.monotonic() < deadline:
+                time.sleep(0.1)  # the meter measures CPU time over an interval: this is the interval
+                load = meter.load(table.scan())
+            assert load >= 0.3
+            assert meter.load(table.scan(), names=("device_bench",)) == 0.0
+        finally:
+            proc.kill()
+    assert table.scan() == {} and not table.sids

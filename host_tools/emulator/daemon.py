@@ -13,10 +13,10 @@ from typing import TypeVar
 
 from host_tools.emulator import protocol as p
 from host_tools.emulator.auth import AuthorizedKeys, KeyFormatError, new_token, parse_public_key
-from host_tools.emulator.device import BUSY_COMMANDS, Battery, BatteryConfig, DeviceRoot, default_props
+from host_tools.emulator.device import Battery, BatteryConfig, DeviceRoot, default_props
 from host_tools.emulator.fs import DeviceFs
 from host_tools.emulator.sandbox import Sandbox
-from host_tools.emulator.shell import ProcessTable, exec_service, shell_service
+from host_tools.emulator.shell import CpuMeter, ProcessTable, exec_service, shell_service
 from host_tools.emulator.sync import sync_service
 from host_tools.emulator.transport import Connection, Handler, Stream, StreamClosed
 
@@ -34,14 +34,15 @@ class EmulatedPhone:
     Host keys: ``authorized_keys`` (adbkey.pub lines) are trusted from the start, plus those kept in the
     sandbox's ``/data/misc/adb/adb_keys``; an unknown host that offers its key is trusted when
     ``auto_accept`` (as if the user tapped "Always allow"), otherwise it stays ``unauthorized`` until
-    ``accept_pending()``.
+    ``accept_pending()``. The battery's current follows the CPU time of the processes the device's
+    commands start (only those named in ``load_commands`` when given), sampled every ``poll_interval`` s.
     """
 
     def __init__(self, root: Path, port: int = 0, props: dict[str, str] | None = None,
                  quota_bytes: int | None = None, *, host: str = "127.0.0.1",
                  authorized_keys: list[str] | None = None, auto_accept: bool = True, require_auth: bool = True,
                  battery: BatteryConfig | None = None, sandbox: str = "auto",
-                 busy_commands: tuple[str, ...] = BUSY_COMMANDS, poll_interval: float = 0.1) -> None:
+                 load_commands: tuple[str, ...] | None = None, poll_interval: float = 0.05) -> None:
         self.device = DeviceRoot(root)
         self.host = host
         self.port = port
@@ -55,7 +56,7 @@ class EmulatedPhone:
         self.battery = Battery(self.device.power_supply, battery)
         self.sandbox = Sandbox(self.device, sandbox)
         self.fs = DeviceFs(self.device.mounts(), QUOTA_DIR, quota_bytes)
-        self.busy_commands = busy_commands
+        self.load_commands = load_commands
         self.poll_interval = poll_interval
         self.processes = ProcessTable()
         self._server: asyncio.Server | None = None
@@ -118,7 +119,7 @@ class EmulatedPhone:
                 await self._monitor
         self.processes.kill_all()
         await self.processes.wait_reaped()
-        self.battery.set_busy(False)
+        self.battery.set_load(0.0)
 
     @contextlib.contextmanager
     def run_in_thread(self) -> Iterator[EmulatedPhone]:
@@ -328,12 +329,14 @@ class EmulatedPhone:
         stream.conn.writer.close()
 
     async def _watch_processes(self) -> None:
-        """Keep the battery's ``busy`` flag in step with running benchmark processes."""
+        """Keep the battery's load in step with the CPU time the device's commands use."""
+        meter = CpuMeter()
         while True:
             if not self.processes.sids:
-                self.battery.set_busy(False)
+                self.battery.set_load(0.0)
                 self.processes.changed.clear()
                 await self.processes.changed.wait()
+                meter = CpuMeter()
                 continue
-            self.battery.set_busy(self.processes.scan(self.busy_commands))
             await asyncio.sleep(self.poll_interval)
+            self.battery.set_load(meter.load(self.processes.scan(), self.load_commands))

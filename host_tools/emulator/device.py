@@ -24,8 +24,6 @@ from pathlib import Path
 
 from host_tools.emulator.fs import Mount
 
-BUSY_COMMANDS = ("device_bench",)
-
 
 def host_cpu_model() -> str:
     try:
@@ -178,16 +176,17 @@ def _atomic_write(path: Path, text: str) -> None:
 
 @dataclass(frozen=True)
 class BatteryConfig:
-    """Battery model. Load currents are magnitudes in uA; ``current_now`` follows the kernel ABI
-    (negative = discharging) unless ``invert_sign`` (drivers that report discharge as positive);
-    ``milliamps`` reports mA like some drivers do."""
+    """Battery model. ``current_now`` = idle draw + ``core_ua`` per CPU core kept busy by the device's
+    commands (magnitudes in uA); the sign follows the kernel ABI (negative = discharging) unless
+    ``invert_sign`` (drivers that report discharge as positive); ``milliamps`` reports mA like some
+    drivers do. The voltage sags by ``core_voltage_drop_uv`` per busy core."""
 
     capacity: int = 87
     temp_decic: int = 280
     voltage_uv: int = 3_900_000
     idle_ua: int = 250_000
-    busy_ua: int = 1_200_000
-    busy_voltage_drop_uv: int = 60_000
+    core_ua: int = 950_000
+    core_voltage_drop_uv: int = 60_000
     charging: bool = False
     charge_ua: int = 1_500_000
     invert_sign: bool = False
@@ -195,22 +194,22 @@ class BatteryConfig:
 
 
 class Battery:
-    """Writes the sysfs files; ``busy`` (a benchmark is running) raises the discharge current."""
+    """Writes the sysfs files; ``load`` (busy CPU cores, from the device's processes) raises the draw."""
 
     def __init__(self, power_supply: Path, config: BatteryConfig | None = None) -> None:
         self.dir = power_supply
         self.config = config or BatteryConfig()
-        self.busy = False
+        self.load = 0.0
 
     def current_now(self) -> int:
         c = self.config
-        net = (c.charge_ua if c.charging else 0) - (c.busy_ua if self.busy else c.idle_ua)
+        net = (c.charge_ua if c.charging else 0) - round(c.idle_ua + c.core_ua * self.load)
         if c.invert_sign:
             net = -net
         return round(net / 1000) if c.milliamps else net
 
     def voltage_now(self) -> int:
-        return self.config.voltage_uv - (self.config.busy_voltage_drop_uv if self.busy else 0)
+        return self.config.voltage_uv - round(self.config.core_voltage_drop_uv * self.load)
 
     def status(self) -> str:
         c = self.config
@@ -241,10 +240,16 @@ class Battery:
             path.parent.mkdir(parents=True, exist_ok=True)
             _atomic_write(path, text + "\n")
 
-    def set_busy(self, busy: bool) -> None:
-        if busy != self.busy:
-            self.busy = busy
-            self.write()
+    def set_load(self, cores: float) -> None:
+        """CPU cores kept busy right now; rewrites current_now/voltage_now when they change."""
+        cores = round(max(0.0, cores), 2)
+        if cores == self.load:
+            return
+        before = (self.current_now(), self.voltage_now())
+        self.load = cores
+        if (self.current_now(), self.voltage_now()) != before:
+            _atomic_write(self.dir / "battery" / "current_now", f"{self.current_now()}\n")
+            _atomic_write(self.dir / "battery" / "voltage_now", f"{self.voltage_now()}\n")
 
     def update(self, **changes: object) -> None:
         """Change the model (e.g. ``charging=True``, ``temp_decic=350``) and rewrite the files."""

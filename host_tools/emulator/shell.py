@@ -17,6 +17,7 @@ import os
 import signal
 import struct
 import termios
+import time
 
 from host_tools.emulator import protocol as p
 from host_tools.emulator.sandbox import Sandbox
@@ -37,12 +38,11 @@ class ProcessTable:
         self.sids.add(pid)
         self.changed.set()
 
-    def scan(self, names: tuple[str, ...]) -> bool:
-        """Drop finished sessions; True when a process named in ``names`` runs in one of them.
-
-        Walks each live session leader's children (cheap); only a session whose leader is gone (its
-        orphans were reparented) costs a scan of all of /proc."""
-        busy = False
+    def scan(self) -> dict[int, tuple[str, int]]:
+        """Every live process of the device's sessions: pid -> (name, CPU time in ns); finished sessions
+        are dropped. Walks each live session leader's children (cheap); only a session whose leader is
+        gone (its orphans were reparented) costs a scan of all of /proc."""
+        found: dict[int, tuple[str, int]] = {}
         orphaned: set[int] = set()
         for sid in list(self.sids):
             info = _proc_stat(sid)
@@ -53,18 +53,19 @@ class ProcessTable:
             while todo:
                 pid = todo.pop()
                 info = _proc_stat(pid)
-                if info is not None:
-                    busy = busy or info[0] in names
+                if info is not None and info[1] != "Z":
+                    found[pid] = (info[0], _cpu_ns(pid))
                     todo += _children(pid)
         if orphaned:
             alive: set[int] = set()
             for entry in os.scandir("/proc"):
-                info = _proc_stat(int(entry.name)) if entry.name.isdigit() else None
+                pid = int(entry.name) if entry.name.isdigit() else 0
+                info = _proc_stat(pid) if pid else None
                 if info is not None and info[1] != "Z" and info[2] in orphaned:
                     alive.add(info[2])
-                    busy = busy or info[0] in names
+                    found[pid] = (info[0], _cpu_ns(pid))
             self.sids -= orphaned - alive
-        return busy
+        return found
 
     def reap(self, proc: asyncio.subprocess.Process) -> None:
         """Wait for a process the host stopped waiting for (so it never lingers as a zombie)."""
@@ -95,6 +96,44 @@ def _proc_stat(pid: int) -> tuple[str, str, int] | None:
     if len(fields) < 4:
         return None
     return head.partition(b"(")[2].decode(errors="replace"), fields[0].decode(), int(fields[3])
+
+
+_TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ns(pid: int) -> int:
+    """CPU time of all threads of a process (schedstat: ns; else utime+stime in clock ticks)."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        return (int(fields[11]) + int(fields[12])) * _TICK_NS
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class CpuMeter:
+    """Cores kept busy by a set of processes between two snapshots."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, int] = {}
+        self._at = time.monotonic()
+
+    def load(self, snapshot: dict[int, tuple[str, int]], names: tuple[str, ...] | None = None) -> float:
+        now = time.monotonic()
+        used = sum(max(0, cpu - self._last.get(pid, 0)) for pid, (name, cpu) in snapshot.items()
+                   if names is None or name in names)
+        elapsed = max(now - self._at, 1e-3)
+        self._last = {pid: cpu for pid, (_name, cpu) in snapshot.items()}
+        self._at = now
+        return used / 1e9 / elapsed
 
 
 def _children(pid: int) -> list[int]:
