@@ -197,7 +197,7 @@ def test_adbutils_against_the_phone(server: AdbServer, phone: EmulatedPhone, tmp
 @pytest.mark.parametrize("server", ONE, indirect=True)
 def test_auto_accept_and_rewrite_sandbox(server: AdbServer, tmp_path: Path) -> None:
     """The fallback sandbox (no user namespaces): device paths in command lines are rewritten."""
-    with EmulatedPhone(tmp_path / "phone", sandbox="rewrite").run_in_thread() as ph:
+    with EmulatedPhone(tmp_path / "phone 'x'", sandbox="rewrite").run_in_thread() as ph:  # an unsafe root path
         server.run("connect", ph.address)
         server.wait_state(ph.address, "device")  # the key was offered and accepted ("Always allow")
         assert ph.sandbox_mode == "rewrite" and ph.sysfs_root == str(ph.device.root)
@@ -205,8 +205,9 @@ def test_auto_accept_and_rewrite_sandbox(server: AdbServer, tmp_path: Path) -> N
         f.write_text("data\n")
         assert server.run("-s", ph.address, "push", str(f), "/data/local/tmp/f").returncode == 0
         r = server.run("-s", ph.address, "shell", "cat /data/local/tmp/f; getprop ro.product.model; "
-                       "cat /sys/class/power_supply/battery/status; dumpsys battery | grep status")
-        assert r.stdout == "data\nEmulated Phone\nDischarging\n  status: 3\n"
+                       "cat /sys/class/power_supply/battery/status; dumpsys battery | grep status; "
+                       "cd /data/local/tmp && cat 'f'")
+        assert r.stdout == "data\nEmulated Phone\nDischarging\n  status: 3\ndata\n"
         assert (ph.device.root / "proc" / "cpuinfo").exists()  # usable as device_bench --sysfsRoot
 
 

@@ -12,10 +12,13 @@ program computes itself are not rewritten. ``start()`` probes namespace mode onc
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from host_tools.emulator.device import DeviceRoot
@@ -24,6 +27,7 @@ LAUNCHER = Path(__file__).with_name("launcher.py")
 SHELL_UID = 2000
 DEVICE_PATH = "/system/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MODES = ("auto", "namespace", "rewrite")
+SAFE_PATH = re.compile(r"[\w./+-]+")
 
 
 def rewrite_paths(command: str, mapping: list[tuple[str, str]]) -> str:
@@ -51,7 +55,19 @@ class Sandbox:
         ]
 
     def _mapping(self) -> list[tuple[str, str]]:
-        return [(str(b["dst"]), str(b["src"])) for b in self._binds()]
+        """Device prefix -> host folder, through a shell-safe alias of the root (rewritten paths land
+        inside quoted and unquoted words alike, so they must not contain spaces or quotes)."""
+        root = str(self.device.root)
+        safe = root if SAFE_PATH.fullmatch(root) else self._alias()
+        return [(str(b["dst"]), safe + str(b["src"])[len(root):]) for b in self._binds()]
+
+    def _alias(self) -> str:
+        root = str(self.device.root)
+        link = Path(tempfile.gettempdir()) / f"mindedge-phone-{hashlib.sha256(root.encode()).hexdigest()[:12]}"
+        if not (link.is_symlink() and os.readlink(link) == root):
+            link.unlink(missing_ok=True)
+            link.symlink_to(root)
+        return str(link)
 
     def view(self, device_path: str) -> str:
         """The path a command uses to reach ``device_path``."""
