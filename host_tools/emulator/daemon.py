@@ -96,7 +96,7 @@ class EmulatedPhone:
         self.device.create()
         self.keys = AuthorizedKeys(self.device.adb_keys, self._initial_keys)
         self.processes = ProcessTable()
-        await self._listen()
+        await self._listen(serve=False)  # bound (the port names the serial) but quiet until ready
         self.props = {**default_props(f"EMU{self.port}"), **self._prop_overrides}
         self.device.write_props(self.props)
         await asyncio.to_thread(self.sandbox.probe)
@@ -106,9 +106,12 @@ class EmulatedPhone:
                                 self.sandbox.view("/sys/class/power_supply"))
         self.battery.write()
         self._monitor = asyncio.create_task(self._watch_processes())
+        if self._server is not None:
+            await self._server.start_serving()
 
-    async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._serve_connection, self.host, self.port)
+    async def _listen(self, serve: bool = True) -> None:
+        self._server = await asyncio.start_server(self._serve_connection, self.host, self.port,
+                                                  start_serving=serve)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
