@@ -97,9 +97,11 @@ class EmulatedPhone:
         self.keys = AuthorizedKeys(self.device.adb_keys, self._initial_keys)
         self.processes = ProcessTable()
         await self._listen(serve=False)  # bound (the port names the serial) but quiet until ready
-        self.props = {**default_props(f"EMU{self.port}"), **self._prop_overrides}
-        self.device.write_props(self.props)
         await asyncio.to_thread(self.sandbox.probe)
+        # mindedge.sysfs_root tells the host what to pass as device_bench's --sysfsRoot on this phone
+        self.props = {**default_props(f"EMU{self.port}"), "mindedge.sysfs_root": self.sysfs_root,
+                      **self._prop_overrides}
+        self.device.write_props(self.props)
         if self.sandbox.mode == "rewrite":
             log.warning("user namespaces unavailable: device paths in commands are rewritten instead")
         self.device.write_tools(self.sandbox.view("/system/build.prop"),
