@@ -1,0 +1,69 @@
+"""Network slimming (Liu et al. 2017): L1 on BatchNorm gamma, global channel selection, surgery, fine-tune."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from host_tools.compress.surgery import ChannelGroup, SurgeryReport, apply, get_cell
+from host_tools.errors import ConfigError
+
+DEFAULT_LAMBDA = 1e-4
+
+
+def sparsity_loss_cell(net: Any, groups: list[ChannelGroup], lam: float) -> Any:
+    """Cross-entropy of ``net`` plus ``lam * sum |gamma|`` over the groups' BatchNorms."""
+    from mindspore import ParameterTuple, nn, ops
+
+    class SparsityLoss(nn.Cell):
+        def __init__(self) -> None:
+            super().__init__(auto_prefix=False)
+            self.net = net
+            self.ce = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+            self.gammas = ParameterTuple([get_cell(net, g.bn).gamma for g in groups])
+            self.lam = lam
+
+        def construct(self, x: Any, y: Any) -> Any:
+            penalty = 0.0
+            for g in self.gammas:
+                penalty = penalty + ops.abs(g).sum()
+            return self.ce(self.net(x), y) + self.lam * penalty
+
+    return SparsityLoss()
+
+
+def check_ratio(ratio: float) -> float:
+    if not 0.0 < ratio < 1.0:
+        raise ConfigError(f"prune ratio {ratio} is outside (0, 1)", hint="give the fraction of channels to remove, "
+                          "e.g. 0.5")
+    return ratio
+
+
+def select_channels(gammas: dict[str, np.ndarray], ratio: float, min_keep: int = 1) -> dict[str, np.ndarray]:
+    """Globally drop the ``ratio`` fraction of channels with the smallest |gamma|; each layer keeps >= ``min_keep``.
+
+    Returns the kept indices (sorted) per BN.
+    """
+    check_ratio(ratio)
+    names = list(gammas)
+    scores = np.concatenate([np.abs(gammas[n]) for n in names])
+    n_drop = round(ratio * len(scores))
+    threshold = np.sort(scores)[n_drop - 1] if n_drop > 0 else -np.inf
+    kept: dict[str, np.ndarray] = {}
+    for n in names:
+        g = np.abs(gammas[n])
+        idx = np.flatnonzero(g > threshold)
+        if len(idx) < min_keep:  # never remove a whole layer: keep its strongest channels
+            idx = np.sort(np.argsort(-g)[:min_keep])
+        kept[n] = idx
+    return kept
+
+
+def gammas_of(net: Any, groups: list[ChannelGroup]) -> dict[str, np.ndarray]:
+    return {g.bn: get_cell(net, g.bn).gamma.asnumpy() for g in groups}
+
+
+def slim(net: Any, groups: list[ChannelGroup], ratio: float) -> SurgeryReport:
+    """Select channels by gamma and cut ``net`` in place; returns the report (kept channels per layer)."""
+    return apply(net, groups, select_channels(gammas_of(net, groups), ratio))
