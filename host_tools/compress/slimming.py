@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from host_tools.compress.surgery import ChannelGroup, SurgeryReport, apply, get_
 from host_tools.errors import ConfigError
 
 DEFAULT_LAMBDA = 1e-4
+MIN_KEEP_FRACTION = 0.25
 
 
 def sparsity_loss_cell(net: Any, groups: list[ChannelGroup], lam: float) -> Any:
@@ -40,8 +42,11 @@ def check_ratio(ratio: float) -> float:
     return ratio
 
 
-def select_channels(gammas: dict[str, np.ndarray], ratio: float, min_keep: int = 1) -> dict[str, np.ndarray]:
-    """Globally drop the ``ratio`` fraction of channels with the smallest |gamma|; each layer keeps >= ``min_keep``.
+def select_channels(gammas: dict[str, np.ndarray], ratio: float,
+                    min_keep_fraction: float = MIN_KEEP_FRACTION) -> dict[str, np.ndarray]:
+    """Globally drop the ``ratio`` fraction of channels with the smallest |gamma|.
+
+    Never removes a whole layer: each layer keeps at least ``ceil(min_keep_fraction * width)`` (>= 1) channels.
 
     Returns the kept indices (sorted) per BN.
     """
@@ -53,6 +58,7 @@ def select_channels(gammas: dict[str, np.ndarray], ratio: float, min_keep: int =
     kept: dict[str, np.ndarray] = {}
     for n in names:
         g = np.abs(gammas[n])
+        min_keep = max(1, math.ceil(min_keep_fraction * len(g)))
         idx = np.flatnonzero(g > threshold)
         if len(idx) < min_keep:  # never remove a whole layer: keep its strongest channels
             idx = np.sort(np.argsort(-g)[:min_keep])
@@ -67,3 +73,21 @@ def gammas_of(net: Any, groups: list[ChannelGroup]) -> dict[str, np.ndarray]:
 def slim(net: Any, groups: list[ChannelGroup], ratio: float) -> SurgeryReport:
     """Select channels by gamma and cut ``net`` in place; returns the report (kept channels per layer)."""
     return apply(net, groups, select_channels(gammas_of(net, groups), ratio))
+
+
+def rebuild_lenet_bn(net: Any) -> Any:
+    """A fresh ``LeNetBN`` with the (pruned) widths of ``net`` and its weights.
+
+    MindSpore caches the compiled graph of a cell; a new instance is the safe way to train and export
+    a network whose cells were replaced.
+    """
+    import mindspore as ms
+
+    from host_tools.models.lenet_bn import LeNetBN
+
+    widths = (net.conv1.out_channels, net.conv2.out_channels, net.fc1.out_channels, net.fc2.out_channels)
+    fresh = LeNetBN(num_classes=net.fc3.out_channels, in_channels=net.conv1.in_channels, widths=widths)
+    params = {p.name: ms.Parameter(p.data.copy(), name=p.name) for p in net.get_parameters()}
+    ms.load_param_into_net(fresh, params, strict_load=True)
+    fresh.set_train(False)
+    return fresh

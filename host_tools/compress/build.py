@@ -1,0 +1,250 @@
+"""The work behind ``run_compress``: float models (baseline, slimmed, distilled), their quantized variants,
+conversion, runtime accuracy, benchmark and the results store. One ``Builder`` per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from host_tools.compress import ptq
+from host_tools.compress.artifacts import convert, export_onnx, save_checkpoint
+from host_tools.compress.flops import count
+from host_tools.compress.trainer import FitConfig, fit, setup
+from host_tools.errors import MindedgeError, ModelError
+
+QAT_LR = 1e-4
+FINETUNE_LR = 5e-4
+
+
+class Builder:
+    def __init__(self, cfg: Any, say: Any) -> None:
+        from host_tools.data.mnist import fetch_mnist, load_mnist
+        from host_tools.data.transforms import normalize
+
+        self.cfg, self.say = cfg, say
+        data = load_mnist(cfg.data if cfg.data else fetch_mnist(progress=say))
+        self.train_x, self.train_y = data.train_x[: cfg.subset], data.train_y[: cfg.subset]
+        self.test_x = normalize(data.test_x[: cfg.test_subset])
+        self.test_y = data.test_y[: cfg.test_subset]
+        self.test_images = len(self.test_y)
+        self.out = Path(cfg.out)
+        self.models = self.out / "models"
+        self.floats: dict[str, tuple[Any, Path]] = {}  # float method -> (net, onnx)
+        self.extra_rows: list[dict[str, Any]] = []
+        self.slim_report: dict[str, Any] | None = None
+        self.investigation: list[dict[str, Any]] = []
+        self._calib: Path | None = None
+        self._bench: dict[str, Any] = {}
+        self.ms = setup(cfg.seed)
+
+    # ---- float models -------------------------------------------------------------------------
+    def _fit_cfg(self, epochs: int, lr: float = 1e-3) -> FitConfig:
+        return FitConfig(epochs=epochs, lr=lr, augment=self.cfg.augment, seed=self.cfg.seed)
+
+    def _mindspore_acc(self, net: Any) -> float:
+        from host_tools.train.evaluate import predict
+
+        return float((predict(net, self.test_x).argmax(1) == self.test_y).mean())
+
+    def _baseline(self) -> Any:
+        from host_tools.models.registry import create_model, model_info
+
+        cfg = self.cfg
+        if cfg.checkpoint is not None:
+            from host_tools.export import _checkpoint_info, _load_net
+
+            _meta, info = _checkpoint_info(Path(cfg.checkpoint))
+            if info.name != cfg.model:
+                raise ModelError(f"checkpoint {cfg.checkpoint} holds model '{info.name}', not '{cfg.model}'",
+                                 hint=f"pass a checkpoint trained for --model {cfg.model}, or no --checkpoint")
+            self.say(f"[fp32] loading {cfg.checkpoint}")
+            return _load_net(self.ms, Path(cfg.checkpoint), model_info(cfg.model))
+        self.say(f"[fp32] training {cfg.model}, {cfg.epochs} epochs on {len(self.train_x)} images")
+        net = create_model(cfg.model)
+        fit(net, self.train_x, self.train_y, self._fit_cfg(cfg.epochs), say=self.say)
+        return net
+
+    def _slim(self) -> tuple[Any, Path]:
+        from host_tools.compress.pipeline import SLIM_BASE
+        from host_tools.compress.slimming import rebuild_lenet_bn, slim, sparsity_loss_cell
+        from host_tools.compress.surgery import LENET_BN_GROUPS
+        from host_tools.models.registry import create_model
+
+        cfg = self.cfg
+        base = SLIM_BASE[cfg.model]
+        net = create_model(base)
+        self.say(f"[slim] sparsity training {base} (lambda {cfg.sparsity:g}), {cfg.epochs} epochs")
+        fit(net, self.train_x, self.train_y, self._fit_cfg(cfg.epochs),
+            loss_cell=sparsity_loss_cell(net, LENET_BN_GROUPS, cfg.sparsity), say=self.say)
+        before_acc = self._mindspore_acc(net)
+        before = count(export_onnx(net, self.models / "slim_unpruned.onnx"))
+        report = slim(net, LENET_BN_GROUPS, cfg.ratio)
+        net = rebuild_lenet_bn(net)
+        pruned_acc = self._mindspore_acc(net)
+        self.say(f"[slim] kept channels {report.after} of {report.before}; fine-tuning {cfg.finetune_epochs} epochs")
+        fit(net, self.train_x, self.train_y, self._fit_cfg(cfg.finetune_epochs, FINETUNE_LR), say=self.say)
+        onnx = self._export("slim", net)  # exporting a BN net a second time fails in MindSpore 2.10's exporter
+        after = count(onnx)
+        self.slim_report = {
+            "model": base, "ratio": cfg.ratio, "sparsity": cfg.sparsity, "kept": report.kept,
+            "channels_before": report.before, "channels_after": report.after,
+            "params_before": before["params"], "params_after": after["params"],
+            "flops_before": before["flops"], "flops_after": after["flops"],
+            "flops_removed": round(1 - after["flops"] / before["flops"], 4),
+            "mindspore_accuracy": {"sparse_trained": before_acc, "pruned": pruned_acc,
+                                   "fine_tuned": self._mindspore_acc(net)},
+        }
+        return net, onnx
+
+    def _kd(self) -> Any:
+        from host_tools.compress.distill import kd_loss_cell
+        from host_tools.models.registry import create_model
+        from host_tools.train.evaluate import predict
+
+        cfg = self.cfg
+        self.say(f"[kd] teacher lenet_wide, {cfg.epochs} epochs")
+        teacher = create_model("lenet_wide")
+        fit(teacher, self.train_x, self.train_y, self._fit_cfg(cfg.epochs), say=self.say)
+        self.say(f"[kd] student lenet_small alone, {cfg.epochs} epochs")
+        alone = create_model("lenet_small")
+        same_budget = self._fit_cfg(cfg.epochs)
+        same_budget.augment = False  # the distilled student sees un-augmented images (teacher logits)
+        fit(alone, self.train_x, self.train_y, same_budget, say=self.say)
+        self.say(f"[kd] student lenet_small with the teacher (T={cfg.temperature:g}, alpha={cfg.alpha:g})")
+        from host_tools.data.transforms import normalize
+
+        t_logits = predict(teacher, normalize(self.train_x)).astype(np.float32)
+        student = create_model("lenet_small")
+        fit(student, self.train_x, self.train_y, same_budget,
+            loss_cell=kd_loss_cell(student, cfg.temperature, cfg.alpha), extra=[t_logits], say=self.say)
+        for name, net in (("kd-teacher", teacher), ("kd-student-alone", alone)):
+            self.extra_rows.append(self._measure(name, net, self._export(name, net), None))
+        return student
+
+    def _export(self, name: str, net: Any) -> Path:
+        save_checkpoint(net, self.models / f"{name}.ckpt")
+        return export_onnx(net, self.models / f"{name}.onnx")
+
+    def float_model(self, method: str) -> tuple[Any, Path]:
+        if method not in self.floats:
+            if method == "slim":
+                self.floats[method] = self._slim()
+            else:
+                net = {"baseline": self._baseline, "kd": self._kd}[method]()
+                self.floats[method] = (net, self._export("fp32" if method == "baseline" else method, net))
+        return self.floats[method]
+
+    # ---- quantized variants -------------------------------------------------------------------
+    def calibration(self) -> Path:
+        if self._calib is None:
+            from host_tools.data.transforms import normalize
+
+            rng = np.random.default_rng(self.cfg.seed)
+            pick = rng.choice(len(self.train_x), size=min(self.cfg.calibration, len(self.train_x)), replace=False)
+            self._calib = ptq.write_calibration(normalize(self.train_x[pick]), self.out / "calibration")
+        return self._calib
+
+    def _convert(self, name: str, onnx: Path, quant: str | None) -> tuple[Path, dict[str, Any]]:
+        target = self.models / f"{name}.ms"
+        if quant is None:
+            return convert(onnx, target), {"route": "fp32"}
+        s = ptq.spec(ptq_name := quant)
+        calib = self.calibration() if ptq_name == "full8" else None
+        return convert(onnx, target, ptq.config_text(s, calib), fp16=s.fp16), {"route": f"converter {ptq_name}"}
+
+    def _qat(self, name: str, net: Any) -> tuple[Path, dict[str, Any], Path]:
+        from host_tools.compress import qat
+        from host_tools.models.registry import create_model
+
+        fresh = create_model(self.cfg.model)  # MindSpore's ONNX exporter fails on a second export of one net
+        self.ms.load_param_into_net(fresh, {p.name: self.ms.Parameter(p.data.copy(), name=p.name)
+                                            for p in net.get_parameters()}, strict_load=True)
+        net = fresh
+        self.say(f"[{name}] QAT fine-tuning {self.cfg.qat_epochs} epochs (int8 fake quant, STE)")
+        ranges = qat.qat_finetune(net, self.train_x, self.train_y,
+                                  FitConfig(epochs=self.cfg.qat_epochs, lr=QAT_LR, augment=self.cfg.augment,
+                                            seed=self.cfg.seed), say=self.say)
+        onnx = self._export(name, net)
+        info: dict[str, Any] = {"qat_ranges": [vars(r) for r in ranges]}
+        qdq = qat.to_qdq(onnx, ranges, self.models / f"{name}_qdq.onnx")
+        row = ptq.probe(qdq, self.models / f"{name}_qdq.ms", ptq.PtqSpec("qat-qdq", None), self.test_x[:8])
+        info["qdq_route"] = row.to_dict()
+        if row.ran:
+            info["route"] = "ONNX QDQ with the QAT ranges"
+            return self.models / f"{name}_qdq.ms", info, onnx
+        info["route"] = "converter FULL_QUANT (calibrated) on the QAT-trained weights; QDQ route failed"
+        path = convert(onnx, self.models / f"{name}.ms", ptq.config_text(ptq.spec("full8"), self.calibration()))
+        return path, info, onnx
+
+    # ---- measurement --------------------------------------------------------------------------
+    def _measure(self, name: str, net: Any, onnx: Path, quant: str | None,
+                 ms_path: Path | None = None, info: dict[str, Any] | None = None) -> dict[str, Any]:
+        from host_tools.bench.accuracy import ms_accuracy
+        from host_tools.bench.runner import BenchConfig, run_device_bench
+        from host_tools.targets.local import LocalTarget
+
+        row: dict[str, Any] = {"name": name, "status": "failed", "error": None, **count(onnx)}
+        row.pop("macs")
+        try:
+            if ms_path is None:
+                ms_path, extra = self._convert(name, onnx, quant)
+                row.update(extra)
+            row.update(info or {})
+            row["ms_path"], row["ms_bytes"] = str(ms_path), ms_path.stat().st_size
+            acc = ms_accuracy(ms_path, self.test_x, self.test_y, threads=self.cfg.threads)
+            row["test_accuracy"] = acc.accuracy
+            self.say(f"[{name}] {row['ms_bytes']:,} bytes, accuracy on the runtime {acc.accuracy:.2%}; benchmarking")
+            bench = run_device_bench(ms_path, LocalTarget(),
+                                     BenchConfig(self.cfg.loops, self.cfg.warmup, self.cfg.threads))
+            self._bench[name] = bench
+            row["bench"] = bench.to_dict()
+            row["p50_ms"] = row["bench"]["latency_ms"]["p50"]
+            row["status"] = "ok"
+        except MindedgeError as e:
+            row["error"] = str(e)
+            self.say(f"[{name}] FAILED: {e}")
+        return row
+
+    def run(self, plans: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+        from host_tools.compress.pipeline import PTQ_OF, variant_name
+
+        rows = []
+        # QAT changes the float net in place: run every other variant of a float model first
+        for f, q in sorted(plans, key=lambda p: (p[1] == "qat", FLOAT_ORDER.index(p[0]))):
+            name = variant_name((f, q))
+            try:
+                net, onnx = self.float_model(f)
+            except ModelError:
+                raise
+            except MindedgeError as e:
+                rows.append({"name": name, "status": "failed", "error": str(e)})
+                continue
+            if q == "qat":
+                try:
+                    ms_path, info, q_onnx = self._qat(name, net)
+                except MindedgeError as e:
+                    rows.append({"name": name, "status": "failed", "error": str(e), **count(onnx)})
+                    continue
+                rows.append(self._measure(name, net, q_onnx, None, ms_path, info))
+            else:
+                rows.append(self._measure(name, net, onnx, PTQ_OF.get(q) if q else None))
+        rows += self.extra_rows
+        return rows
+
+    def store(self, rows: list[dict[str, Any]]) -> None:
+        from host_tools import paths
+        from host_tools.bench.store import StoreError, open_store
+
+        try:
+            with open_store(paths.results_db(self.cfg.workspace)) as db:
+                for r in rows:
+                    if r["name"] in self._bench:
+                        db.add(self._bench[r["name"]], status="ok", target="local", variant=f"compress:{r['name']}",
+                               model_format="ms", host_config={"compress": r.get("route")})
+        except StoreError as e:
+            self.say(f"note: results not stored: {e}")
+
+
+FLOAT_ORDER = ("baseline", "slim", "kd")

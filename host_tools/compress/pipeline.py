@@ -1,0 +1,217 @@
+"""``run_compress``: build every requested variant through export -> ``.ms`` -> Lite runtime, and judge them.
+
+Intended CLI (the lead adds it to ``cli.py``)::
+
+    mindedge compress --model lenet --methods baseline,slim,ptq-fp16,ptq-dynamic,ptq-weight8,ptq-full8,qat,kd
+                      [--out runs/compress] [--epochs 10] [--finetune-epochs 3] [--qat-epochs 2]
+                      [--ratio 0.5] [--sparsity 1e-4] [--temperature 4] [--alpha 0.7]
+                      [--checkpoint CKPT]  (start from a trained fp32 checkpoint of --model instead of training)
+                      [--data DIR] [--subset N] [--test-subset N] [--calibration 100]
+                      [--loops 200] [--warmup 20] [--threads 1] [--seed 0] [--no-store] [--workspace DIR]
+
+``--methods`` is comma-separated; a method is ``FLOAT``, ``QUANT`` or ``FLOAT+QUANT`` with FLOAT in
+``baseline, slim, kd`` and QUANT in ``ptq-fp16, ptq-dynamic, ptq-weight8, ptq-weight4, ptq-mixed,
+ptq-full8, qat`` (e.g. ``slim+ptq-full8``). ``kd`` adds the teacher, the student alone and the distilled
+student. The fp32 baseline is always built (ratios are against it). Writes ``OUT/variants.json``
+(schema ``mindedge.compress/1``), the models under ``OUT/models``, and returns the same dict;
+``render_table`` prints it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from host_tools.compress.slimming import DEFAULT_LAMBDA, check_ratio
+from host_tools.errors import ConfigError
+
+Say = Callable[[str], None]
+FLOAT_METHODS = ("baseline", "slim", "kd")
+QUANT_METHODS = ("ptq-fp16", "ptq-dynamic", "ptq-weight8", "ptq-weight4", "ptq-mixed", "ptq-full8", "qat")
+PTQ_OF = {"ptq-fp16": "fp16", "ptq-dynamic": "dynamic", "ptq-weight8": "weight8", "ptq-weight4": "weight4",
+          "ptq-mixed": "weight-mixed", "ptq-full8": "full8"}
+SLIM_BASE = {"lenet": "lenet_bn", "lenet_bn": "lenet_bn"}
+SCHEMA = "mindedge.compress/1"
+
+
+@dataclass
+class CompressConfig:
+    model: str = "lenet"
+    methods: list[str] = field(default_factory=lambda: ["baseline"])
+    out: Path = Path("runs/compress")
+    epochs: int = 10
+    finetune_epochs: int = 3
+    qat_epochs: int = 2
+    ratio: float = 0.5
+    sparsity: float = DEFAULT_LAMBDA
+    temperature: float = 4.0
+    alpha: float = 0.7
+    checkpoint: Path | None = None
+    data: Path | None = None
+    subset: int | None = None
+    test_subset: int | None = None
+    calibration: int = 100
+    loops: int = 200
+    warmup: int = 20
+    threads: int = 1
+    seed: int = 0
+    augment: bool = True
+    store: bool = True
+    workspace: Path | None = None
+
+
+def parse_methods(methods: list[str]) -> list[tuple[str, str | None]]:
+    """``["slim+qat", "ptq-fp16"]`` -> ``[("slim", "qat"), ("baseline", "ptq-fp16")]``; unknown -> ConfigError."""
+    plans: list[tuple[str, str | None]] = [("baseline", None)]
+    valid = ", ".join((*FLOAT_METHODS, *QUANT_METHODS))
+    for m in (p.strip() for item in methods for p in item.split(",")):
+        if not m:
+            continue
+        parts = m.split("+")
+        floats = [p for p in parts if p in FLOAT_METHODS]
+        quants = [p for p in parts if p in QUANT_METHODS]
+        if len(floats) + len(quants) != len(parts) or len(floats) > 1 or len(quants) > 1:
+            raise ConfigError(f"unknown compression method '{m}'",
+                              hint=f"use FLOAT, QUANT or FLOAT+QUANT with: {valid}")
+        plan = (floats[0] if floats else "baseline", quants[0] if quants else None)
+        if plan not in plans:
+            plans.append(plan)
+    return plans
+
+
+def check_config(cfg: CompressConfig) -> list[tuple[str, str | None]]:
+    from host_tools.models.registry import model_info
+
+    model_info(cfg.model)
+    plans = parse_methods(cfg.methods)
+    if cfg.checkpoint is not None:
+        from host_tools.errors import ModelError
+        from host_tools.export import _checkpoint_info
+
+        _meta, info = _checkpoint_info(Path(cfg.checkpoint))
+        if info.name != cfg.model:
+            raise ModelError(f"checkpoint {cfg.checkpoint} holds model '{info.name}', not '{cfg.model}'",
+                             hint=f"pass a checkpoint trained for --model {cfg.model}, or leave --checkpoint out")
+    check_ratio(cfg.ratio)
+    if any(f == "slim" for f, _ in plans) and cfg.model not in SLIM_BASE:
+        raise ConfigError(f"slimming is not available for model '{cfg.model}'", hint=f"use {', '.join(SLIM_BASE)}")
+    if any(f != "baseline" and q == "qat" for f, q in plans):
+        raise ConfigError("QAT is implemented for the baseline model only (slim+qat, kd+qat are not supported yet)",
+                          hint="use qat, or slim+ptq-full8 / kd+ptq-full8")
+    if any(f == "kd" for f, _ in plans) and cfg.model != "lenet":
+        raise ConfigError("distillation is set up for --model lenet only (teacher lenet_wide, student lenet_small)")
+    bad = [k for k in ("epochs", "finetune_epochs", "qat_epochs", "calibration", "loops") if getattr(cfg, k) < 1]
+    if bad or cfg.sparsity < 0 or cfg.temperature <= 0 or not 0 <= cfg.alpha <= 1:
+        raise ConfigError(f"invalid compress options: {', '.join(bad) or 'sparsity/temperature/alpha'}",
+                          hint="epochs, calibration, loops >= 1; sparsity >= 0; temperature > 0; 0 <= alpha <= 1")
+    return plans
+
+
+def variant_name(plan: tuple[str, str | None]) -> str:
+    f, q = plan
+    if q is None:
+        return "fp32" if f == "baseline" else f
+    return q if f == "baseline" else f"{f}+{q}"
+
+
+def pareto(points: list[tuple[str, float, float]]) -> set[str]:
+    """Names not dominated when maximizing the first value and minimizing the second."""
+    front = set()
+    for name, acc, cost in points:
+        if not any((a >= acc and c <= cost) and (a > acc or c < cost) for n, a, c in points if n != name):
+            front.add(name)
+    return front
+
+
+def mark_pareto(rows: list[dict[str, Any]]) -> None:
+    ok = [r for r in rows if r["status"] == "ok"]
+    by_bytes = pareto([(r["name"], r["test_accuracy"], r["ms_bytes"]) for r in ok])
+    by_p50 = pareto([(r["name"], r["test_accuracy"], r["p50_ms"]) for r in ok if r.get("p50_ms") is not None])
+    for r in rows:
+        r["pareto"] = {"bytes": r["name"] in by_bytes, "p50": r["name"] in by_p50}
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    base = next((r for r in rows if r["name"] == "fp32" and r["status"] == "ok"), None)
+    for r in rows:
+        if base is None or r["status"] != "ok":
+            r["vs_fp32"] = None
+            continue
+        r["vs_fp32"] = {
+            "bytes": round(base["ms_bytes"] / r["ms_bytes"], 3),  # x smaller
+            "accuracy_points": round(100 * (r["test_accuracy"] - base["test_accuracy"]), 3),
+            "flops": round(r["flops"] / base["flops"], 4) if r.get("flops") and base.get("flops") else None,
+            "params": round(r["params"] / base["params"], 4) if r.get("params") and base.get("params") else None,
+            "p50_speedup": round(base["p50_ms"] / r["p50_ms"], 3) if r.get("p50_ms") and base.get("p50_ms") else None,
+        }
+
+
+def run_compress(model: str, methods: list[str], out: Path, say: Say = print, **options: Any) -> dict[str, Any]:
+    """Build, convert, measure and compare every variant; writes ``out/variants.json`` and returns it.
+
+    ``options`` are the other ``CompressConfig`` fields. Bad input raises ``ConfigError``/``ModelError``
+    before any training; a variant that fails later gets ``status: failed`` and its error, the rest go on.
+    """
+    unknown = set(options) - set(CompressConfig.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"unknown compress option(s): {', '.join(sorted(unknown))}")
+    cfg = CompressConfig(model=model, methods=list(methods), out=Path(out), **options)
+    plans = check_config(cfg)
+    from host_tools.compress.build import Builder
+
+    t0 = time.perf_counter()
+    builder = Builder(cfg, say)
+    rows = builder.run(plans)
+    add_ratios(rows)
+    mark_pareto(rows)
+    summary = {
+        "schema": SCHEMA,
+        "model": cfg.model,
+        "methods": cfg.methods,
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+        "test_images": builder.test_images,
+        "variants": rows,
+        "slimming": builder.slim_report,
+        "quant_investigation": builder.investigation,
+        "wall_seconds": round(time.perf_counter() - t0, 1),
+    }
+    from host_tools.manifest import write_json
+
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    write_json(cfg.out / "variants.json", summary)
+    if cfg.store:
+        builder.store(rows)
+    return summary
+
+
+def _f(v: Any, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def render_table(summary: dict[str, Any]) -> str:
+    """The terminal table of a ``variants.json`` summary."""
+    head = ("variant", "status", "acc (.ms)", "params", "MFLOPs", ".ms bytes", "x smaller", "p50 ms", "pareto")
+    rows = [head]
+    errors = []
+    for r in summary["variants"]:
+        v = r.get("vs_fp32") or {}
+        marks = "".join(c for c, k in (("B", "bytes"), ("L", "p50")) if (r.get("pareto") or {}).get(k))
+        rows.append((r["name"], r["status"], _f(r.get("test_accuracy"), ".2%"), _f(r.get("params"), ","),
+                     _f(r["flops"] / 1e6 if r.get("flops") else None, ".3f"), _f(r.get("ms_bytes"), ","),
+                     _f(v.get("bytes"), ".2f"), _f(r.get("p50_ms"), ".4f"), marks or "-"))
+        if r["status"] != "ok":
+            errors.append(f"  {r['name']}: {r.get('error')}")
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths,
+                                                                                                       strict=True)))
+             for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append(f"accuracy through the .ms on the Lite runtime, {summary['test_images']} test images; "
+                 "pareto: B = accuracy vs bytes, L = accuracy vs p50")
+    if errors:
+        lines += ["failed variants:", *errors]
+    return "\n".join(lines)
+
