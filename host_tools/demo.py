@@ -1,4 +1,5 @@
-"""The main job: MNIST -> LeNet-5 -> ONNX/MindIR -> fp32 and fp16 .ms -> runtime accuracy -> benchmarks."""
+"""The main job: MNIST -> LeNet-5 -> ONNX/MindIR -> fp32 and fp16 .ms -> runtime accuracy -> benchmarks over adb
+(an attached phone, else the emulated phone: see ``demo_device``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class DemoConfig:
     data: Path | None = None
     subset: int | None = None  # train on the first N images only (tests)
     variants: list[str] = field(default_factory=lambda: ["fp32", "fp16"])
+    device: str = "auto"  # auto: an attached phone, else the emulated phone; emulated; local (no adb)
 
 
 def _variant(name: str, ms_path: Path, accuracy: Any, bench: Any) -> dict[str, Any]:
@@ -43,11 +45,12 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
     from converters.lite import ConvertOptions, convert
     from host_tools.bench.accuracy import ms_accuracy
     from host_tools.bench.ort_reference import ort_latency
+    from host_tools.bench.remote import RemoteOptions
     from host_tools.bench.runner import BenchConfig, run_device_bench
     from host_tools.data.mnist import fetch_mnist, load_mnist
     from host_tools.data.transforms import normalize
+    from host_tools.demo_device import demo_target
     from host_tools.export import export_checkpoint
-    from host_tools.targets.local import LocalTarget
     from host_tools.train.loop import TrainConfig, train
 
     t_start = time.perf_counter()
@@ -70,10 +73,13 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
         opts = ConvertOptions(fp16=(name == "fp16"))
         ms_paths[name] = convert(onnx_path, out / "models" / f"lenet_{name}.ms", opts, say=say).output
     accuracies = {name: ms_accuracy(path, x_test, mnist.test_y) for name, path in ms_paths.items()}
-    say(f"[5/5] bench: device_bench, {cfg.loops} runs, {cfg.threads} thread(s)")
-    for name, path in ms_paths.items():
-        bench = run_device_bench(path, LocalTarget(), BenchConfig(cfg.loops, cfg.warmup, cfg.threads))
-        variants.append(_variant(name, path, accuracies[name], bench))
+    say(f"[5/5] bench: device_bench, {cfg.loops} runs, {cfg.threads} thread(s), device {cfg.device}")
+    with demo_target(cfg.device, say) as where:
+        say(f"      on {where.description}")
+        remote = RemoteOptions(say=lambda m: say(f"      {m}"))
+        for name, path in ms_paths.items():
+            bench = run_device_bench(path, where.target, BenchConfig(cfg.loops, cfg.warmup, cfg.threads), remote)
+            variants.append(_variant(name, path, accuracies[name], bench))
     reference = ort_latency(onnx_path, cfg.loops, cfg.warmup, cfg.threads)
     reference.pop("runs")
     summary = {
@@ -82,7 +88,8 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
         "train": {"epochs": cfg.epochs, "seconds": result.seconds, "checkpoint": str(result.checkpoint)},
         "onnx": {"path": str(onnx_path), "bytes": onnx_path.stat().st_size, "onnxruntime": reference},
         "variants": variants,
-        "emulated": False,
+        "target": {"name": where.target.name, "description": where.description, "emulated": where.emulated},
+        "emulated": where.emulated,
         "wall_seconds": round(time.perf_counter() - t_start, 1),
     }
     write_json(out / "summary.json", summary)
@@ -108,7 +115,7 @@ def render_table(summary: dict[str, Any]) -> str:
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in rows]  # fmt: skip
     lines.insert(1, "-" * len(lines[0]))
-    lines.append(
-        f"* MindSpore test accuracy; onnxruntime timed from Python. Demo took {summary['wall_seconds']:.0f} s."
-    )
+    where = summary.get("target", {}).get("description", "local")
+    lines.append(f"* MindSpore test accuracy; onnxruntime timed from Python on the host; .ms timed by device_bench on "
+                 f"{where}. Demo took {summary['wall_seconds']:.0f} s.")
     return "\n".join(lines)

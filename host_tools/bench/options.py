@@ -48,6 +48,8 @@ class BenchConfig:
     samples: int = DEFAULT_SAMPLES  # inputs for the accuracy check
     variant: str | None = None  # label in the results store (default: the file name without suffix)
     timeout_s: float | None = 600.0
+    bench_binary: Path | None = None  # adb targets: device_bench for the device (default: the build for its ABI)
+    bench_libs: list[Path] | None = None  # adb targets: folders of the Lite libraries to push with it
 
     def validate(self) -> None:
         """Reject values device_bench would reject, with the option's name."""

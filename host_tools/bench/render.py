@@ -49,15 +49,30 @@ def accuracy_headline(acc: dict[str, Any]) -> str:
             f"top-1 agreement {_pct(acc.get('top1_agreement'))} on {acc.get('samples', '?')} samples")
 
 
+def target_line(target: dict[str, Any]) -> str:
+    """``local (EMULATED)  CPU  arch`` or, for a device, ``adb:SERIAL  model, SoC, Android N, ABI, battery``."""
+    where = target.get("kind", "?")
+    if target.get("kind") == "adb":
+        where = f"adb:{target.get('serial', '?')}"
+    if target.get("emulated"):
+        where += " (EMULATED: host CPU)" if target.get("kind") == "adb" else " (EMULATED)"
+    if target.get("kind") != "adb":
+        return f"{where}  {target.get('cpu_model', '')}  {target.get('arch', '')}".rstrip()
+    battery = " ".join(str(v) for v in (
+        f"{target['battery_level']}%" if target.get("battery_level") else "", target.get("battery_status", ""),
+        f"{target['battery_temperature_c']} C" if target.get("battery_temperature_c") else "") if v)
+    parts = [str(target.get("model") or ""), f"SoC {target['soc']}" if target.get("soc") else "",
+             f"Android {target['android']}" if target.get("android") else "", str(target.get("abi") or ""),
+             f"battery {battery}" if battery else ""]
+    return f"{where}  {', '.join(p for p in parts if p)}"
+
+
 def render_summary(result: BenchResult) -> str:
     lat = result.latency_ms
     target = result.target
-    where = target.get("kind", "?")
-    if target.get("emulated"):
-        where += " (EMULATED)"
     lines = [
         f"model     {result.model.path}  ({result.model.bytes / 1024:.1f} KiB, sha256 {result.model.sha256[:12]})",
-        f"target    {where}  {target.get('cpu_model', '')}  {target.get('arch', '')}".rstrip(),
+        f"target    {target_line(target)}",
         f"config    threads={result.config.get('threads')} loops={result.config.get('loops')} "
         f"warmup={result.config.get('warmup')}",
         f"init      {fmt_ms(result.init_ms)}   first inference {fmt_ms(result.first_ms)}",
@@ -80,8 +95,13 @@ def render_summary(result: BenchResult) -> str:
     if result.accuracy:
         lines.append(f"accuracy  {accuracy_headline(result.accuracy)}")
     lines.extend(f"warning   {w}" for w in result.warnings)
+    deploy = result.extra.get("deploy")
+    if isinstance(deploy, dict):
+        lines.append(f"deploy    {deploy.get('bytes_pushed', 0):,} bytes pushed, {deploy.get('bytes_skipped', 0):,} "
+                     f"unchanged, to {deploy.get('device_dir', '?')}")
     if result.interrupted:
-        lines.append("INTERRUPTED: partial result")
+        lines.append("INCOMPLETE: the device was lost" if result.extra.get("incomplete") else
+                     "INTERRUPTED: partial result")
     lines.append("")
     lines.extend(histogram(lat.runs))
     return "\n".join(lines)

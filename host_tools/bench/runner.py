@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from host_tools import __version__, sdk
 from host_tools.bench.options import BenchConfig, bench_argv
@@ -29,6 +30,8 @@ class Execution:
     stderr: str
     json_text: str | None
     host_signal: int | None = None  # a signal the host received and forwarded while it ran
+    target_props: dict[str, Any] | None = None  # the device's properties, read before the run (remote targets)
+    extra: dict[str, Any] = field(default_factory=dict)  # host-side facts for the result (deploy, ...)
 
     @property
     def interrupted(self) -> bool:
@@ -54,12 +57,20 @@ def check_inputs(model: Path, cfg: BenchConfig) -> None:
     cfg.validate()
 
 
-def execute(model: Path, target: Target, cfg: BenchConfig, on_line: LineSink | None = None) -> Execution:
-    """Run device_bench once; with ``on_line`` (local target) stderr is streamed and Ctrl-C forwarded."""
+def execute(model: Path, target: Target, cfg: BenchConfig, on_line: LineSink | None = None,
+            remote: Any = None) -> Execution:
+    """Run device_bench once; with ``on_line`` stderr is streamed and Ctrl-C forwarded. On an adb target
+    the model, device_bench and its data are deployed first (``remote``: a ``RemoteOptions``)."""
+    from host_tools.targets.adb import AdbTarget
     from host_tools.targets.local import LocalTarget
 
     model = Path(model)
     check_inputs(model, cfg)
+    if isinstance(target, AdbTarget):
+        from host_tools.bench.remote import RemoteOptions, execute_remote
+
+        out = execute_remote(model, target, cfg, on_line, remote or RemoteOptions())
+        return Execution(out.exit_code, out.stderr, out.json_text, out.host_signal, out.target_props, out.extra)
     exe = sdk.native_binary("device_bench")
     env = sdk.require_sdk().lib_path_env()
     with tempfile.TemporaryDirectory(prefix="mindedge-bench-") as tmp:
@@ -92,19 +103,36 @@ def failure(model: Path, cfg: BenchConfig, ex: Execution) -> BenchmarkError:
     return kind(f"device_bench failed on {model.name} ({how}){said}", detail=ex.stderr)
 
 
-def with_target(result: BenchResult, target: Target) -> BenchResult:
-    """Merge the host's description of the target into the result."""
-    result.target = {**target.properties(), **result.target, "emulated": target.emulated}
+def with_target(result: BenchResult, target: Target, props: dict[str, Any] | None = None) -> BenchResult:
+    """Merge the host's description of the target into the result. For a local target device_bench's own
+    view wins; for a device the host's (kind adb, serial, model, SoC, battery) wins over the binary's."""
+    props = dict(props) if props is not None else {**target.properties(), "emulated": target.emulated}
+    props["emulated"] = bool(props.get("emulated"))
+    own = result.target
+    result.target = {**props, **own, "emulated": props["emulated"]} if props.get("kind") == "local" else {
+        **{f"device_bench_{k}" if k in props else k: v for k, v in own.items()}, **props}
     return result
 
 
-def run_device_bench(model: Path, target: Target, cfg: BenchConfig) -> BenchResult:
+def finish(result: BenchResult, ex: Execution, target: Target, model: Path | None = None) -> BenchResult:
+    """``with_target`` plus the host-side facts of the run (deploy report, ...) in ``extra``; a result from
+    a device names the host's model file (the device path goes to ``extra.remote.model``)."""
+    with_target(result, target, ex.target_props)
+    result.extra.update(ex.extra)
+    remote = result.extra.get("remote")
+    if model is not None and isinstance(remote, dict):
+        remote["model"] = result.model.path
+        result.model.path = str(model)
+    return result
+
+
+def run_device_bench(model: Path, target: Target, cfg: BenchConfig, remote: Any = None) -> BenchResult:
     """Run device_bench for ``model`` on ``target`` and parse its JSON; any non-zero exit is an error."""
     model = Path(model)
-    ex = execute(model, target, cfg)
+    ex = execute(model, target, cfg, remote=remote)
     if ex.exit_code != EXIT_OK or ex.json_text is None:
         raise failure(model, cfg, ex)
-    return with_target(parse_result(ex.json_text), target)
+    return finish(parse_result(ex.json_text), ex, target, model)
 
 
 def save_result(result: BenchResult, path: Path) -> None:

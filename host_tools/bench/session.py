@@ -18,6 +18,7 @@ from typing import Any
 from host_tools import __version__
 from host_tools.bench import reference
 from host_tools.bench.options import BenchConfig
+from host_tools.bench.remote import DeviceLost, RemoteOptions
 from host_tools.bench.render import accuracy_headline
 from host_tools.bench.result import BenchResult, LatencyStats, ModelInfo, parse_result
 from host_tools.bench.runner import (
@@ -28,10 +29,10 @@ from host_tools.bench.runner import (
     check_inputs,
     execute,
     failure,
-    with_target,
+    finish,
 )
 from host_tools.bench.store import StoreError, open_store
-from host_tools.errors import BenchmarkError
+from host_tools.errors import BenchmarkError, DeviceError
 from host_tools.targets.base import Target, open_target
 
 Say = Callable[[str], object]
@@ -84,13 +85,13 @@ def progress_printer(say: Say, verbose: bool) -> Callable[[str], None]:
     return on_line
 
 
-def _failed_result(model: Path, target: Target, cfg: BenchConfig) -> BenchResult:
+def _failed_result(model: Path, target: Target, cfg: BenchConfig, props: dict[str, Any] | None = None) -> BenchResult:
     """A result with no measurements, for a device_bench run that wrote no JSON."""
     from host_tools.manifest import sha256_file
 
     empty = LatencyStats([], *[None] * 7)
     info = ModelInfo(path=str(model), sha256=sha256_file(model), bytes=model.stat().st_size)
-    props = {**target.properties(), "emulated": target.emulated}
+    props = dict(props) if props is not None else {**target.properties(), "emulated": target.emulated}
     return BenchResult(tool_version="", target=props, model=info, config=_host_config(cfg), init_ms=None,
                        first_ms=None, latency_ms=empty, memory={})  # fmt: skip
 
@@ -112,21 +113,38 @@ def _outcome(model: Path, target: Target, cfg: BenchConfig, run_cfg: BenchConfig
              ex: Execution) -> tuple[BenchResult, str]:
     """The result to store and its status; errors for runs that leave nothing worth storing."""
     if ex.json_text is not None:
-        result = with_target(parse_result(ex.json_text), target)
+        result = finish(parse_result(ex.json_text), ex, target, model)
         return result, status_of(ex, result)
     if ex.interrupted:
         raise BenchInterrupted("interrupted before device_bench wrote a result; nothing was stored",
                                ex.host_signal or ex.exit_code - 128)  # fmt: skip
     if ex.exit_code == EXIT_USER:  # bad flags, model or input data: nothing was measured
         raise failure(model, run_cfg, ex)
-    return _failed_result(model, target, cfg), "failed"
+    result = _failed_result(model, target, cfg, ex.target_props)
+    result.extra.update(ex.extra)
+    return result, "failed"
 
 
-def bench_and_store(model: Path, target_spec: str, cfg: BenchConfig, db: Path,
-                    on_line: Callable[[str], None] | None = None, say: Say = print) -> BenchRun:
-    """Run device_bench on ``model`` and store the result in ``db``; see the module doc for what is stored."""
+def _lost_result(model: Path, target: Target, cfg: BenchConfig, lost: DeviceLost) -> BenchResult:
+    """What the host knows of a run whose device disappeared: no measurements, the progress it had seen."""
+    result = _failed_result(model, target, cfg, lost.target_props)
+    progress = [ln for ln in lost.stderr.splitlines() if PROGRESS.match(ln)]
+    result.interrupted = True
+    result.extra.update(lost.extra)
+    result.extra.update(incomplete=True, device_lost=lost.message, last_progress=progress[-1:] or None)
+    result.warnings.append(f"incomplete: {lost.message}")
+    return result
+
+
+def bench_and_store(model: Path, target_spec: str | Target, cfg: BenchConfig, db: Path,
+                    on_line: Callable[[str], None] | None = None, say: Say = print,
+                    remote: RemoteOptions | None = None, extra: dict[str, Any] | None = None) -> BenchRun:
+    """Run device_bench on ``model`` and store the result in ``db``; see the module doc for what is stored.
+    ``target_spec`` is a spec (``local``, ``adb``, ``adb:SERIAL``) or an open target; results are stored
+    under the target's name (``adb:SERIAL`` even when the spec was plain ``adb``)."""
     model = Path(model)
-    target = open_target(target_spec)
+    target = open_target(target_spec) if isinstance(target_spec, str) else target_spec
+    target_spec = target.name
     check_inputs(model, cfg)
     variant = cfg.variant or model.stem
     fmt = model.suffix.lstrip(".").lower() or "ms"
@@ -141,20 +159,29 @@ def bench_and_store(model: Path, target_spec: str, cfg: BenchConfig, db: Path,
                                           benchmark_data_file=plan.refs.outputs_file)  # fmt: skip
         elif plan.skipped:
             say(plan.skipped)
-        ex = execute(model, target, run_cfg, on_line)
-        result, status = _outcome(model, target, cfg, run_cfg, ex)
-        error = None if status == "ok" else _error_text(status, ex, model, run_cfg)
+        lost: DeviceLost | None = None
+        try:
+            ex = execute(model, target, run_cfg, on_line, remote=remote or RemoteOptions(say=say))
+            result, status = _outcome(model, target, cfg, run_cfg, ex)
+            error = None if status == "ok" else _error_text(status, ex, model, run_cfg)
+        except DeviceLost as e:
+            lost, ex = e, Execution(exit_code=-1, stderr=e.stderr, json_text=None)
+            result, status, error = _lost_result(model, target, cfg, e), "interrupted", e.message
         if plan.skipped:
             result.warnings.append(plan.skipped)
         if plan.refs is not None and result.accuracy is not None:
             result.accuracy.update(inputs=plan.refs.inputs, reference=plan.refs.reference)
         result.extra["host"] = {"mindedge": __version__, "target": target_spec, "variant": variant}
+        result.extra.update(extra or {})
         try:
             rid = store.add(result, status=status, target=target_spec, variant=variant, model_format=fmt,
                             host_config=_host_config(cfg), error=error)  # fmt: skip
         except StoreError as e:
             saved = _save_unsaved(result, db.parent)
             raise StoreError(f"{e.message}; the result was saved to {saved} instead", hint=e.hint) from e
+    if lost is not None:
+        raise DeviceError(f"{lost.message}; the partial result was stored as #{rid} (interrupted, incomplete)",
+                          hint=lost.hint, detail=lost.stderr)
     run = BenchRun(id=rid, status=status, result=result, store=db, exit_code=ex.exit_code)
     if status == "failed":
         err = failure(model, run_cfg, ex)

@@ -1,4 +1,4 @@
-"""The target interface: where a model runs (``local``, later ``adb:SERIAL`` and ``ssh:HOST``)."""
+"""The target interface: where a model runs (``local``, ``adb:SERIAL``, later ``ssh:HOST``)."""
 
 from __future__ import annotations
 
@@ -43,10 +43,16 @@ def parse_target(spec: str) -> tuple[str, str]:
     raise ConfigError(f"unknown target '{spec}'", hint="use local, adb:SERIAL or ssh:HOST")
 
 
-def open_target(spec: str) -> Target:
-    kind, _arg = parse_target(spec)
+def open_target(spec: str, port: int | None = None) -> Target:
+    """``local`` -> LocalTarget; ``adb`` (the one attached device) or ``adb:SERIAL`` -> AdbTarget through the
+    adb server on ``port`` (default: ``$ANDROID_ADB_SERVER_PORT``, else 5037)."""
+    kind, arg = parse_target(spec)
     if kind == "local":
         from host_tools.targets.local import LocalTarget
 
         return LocalTarget()
-    raise ConfigError(f"target kind '{kind}' is not available yet", hint="use --target local")
+    if kind == "adb":
+        from host_tools.targets.adb import AdbTarget
+
+        return AdbTarget(arg or None, port)
+    raise ConfigError(f"target kind '{kind}' is not available yet", hint="use --target local or adb:SERIAL")

@@ -1,0 +1,153 @@
+"""Which device_bench build, and which MindSpore Lite libraries, go to a device of a given ABI.
+
+- ``arm64-v8a`` (and the other Android ABIs): ``--bench-binary``, else the NDK build in
+  ``build/device_bench-android-arm64/device_bench`` (see device_bench/README.md);
+- ``x86_64`` on the emulated phone: the host build ``build/device_bench/device_bench`` (it runs the host's
+  binaries); a real x86_64 Android device needs an NDK build (``build/device_bench-android-x86_64``).
+
+Libraries: ``--bench-libs DIR`` (repeatable), else the SDK the binary was built against (``MSLITE_ROOT``
+in the ``CMakeCache.txt`` beside it), else the installed SDK for a host build. The binary is checked
+(ELF machine, Android or Linux loader) before anything is pushed. A binary whose RPATH names host folders
+is pushed as a copy whose RPATH is ``$ORIGIN/lib``, so on the device it loads the pushed libraries (and
+never the host's, which the emulated phone could otherwise see).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from host_tools import paths
+from host_tools.elf import ElfError, elf_info, with_rpath
+from host_tools.errors import DeviceError, ToolMissing
+from host_tools.manifest import sha256_file
+
+ABI_MACHINE = {"arm64-v8a": "aarch64", "armeabi-v7a": "arm", "x86_64": "x86_64", "x86": "x86"}
+ANDROID_BUILD = {"arm64-v8a": "device_bench-android-arm64", "armeabi-v7a": "device_bench-android-armv7",
+                 "x86_64": "device_bench-android-x86_64", "x86": "device_bench-android-x86"}
+DEVICE_RPATH = "$ORIGIN/lib"
+LIB_NAME = re.compile(r".+\.so(\.\d+)*$")
+
+
+@dataclass(frozen=True)
+class BenchBuild:
+    """device_bench for one device: the file to push, the build it came from, and its libraries."""
+
+    binary: Path  # what is pushed (the build itself, or a copy with RPATH $ORIGIN/lib)
+    source: Path  # the build's binary
+    abi: str
+    libs: list[Path]
+    notes: list[str] = field(default_factory=list)
+
+
+def ndk_hint(abi: str) -> str:
+    out = f"build/{ANDROID_BUILD.get(abi, 'device_bench-android-' + abi)}"
+    return (f"build one with the Android NDK: cmake -S device_bench -B {out} "
+            "-DCMAKE_TOOLCHAIN_FILE=$NDK/build/cmake/android.toolchain.cmake "
+            f"-DANDROID_ABI={abi} -DANDROID_PLATFORM=android-24 -DMSLITE_ROOT=<mindspore-lite android package> "
+            f"&& cmake --build {out}; or pass --bench-binary PATH (see device_bench/README.md)")
+
+
+def default_binary(abi: str, emulated: bool) -> Path:
+    """Where the build for ``abi`` is expected (the emulated x86_64 phone runs the host build)."""
+    if abi == "x86_64" and emulated:
+        return paths.build_dir() / "device_bench" / "device_bench"
+    return paths.build_dir() / ANDROID_BUILD[abi] / "device_bench"
+
+
+def find_build(abi: str, emulated: bool, serial: str, explicit: Path | None = None,
+               lib_dirs: list[Path] | None = None) -> BenchBuild:
+    """The device_bench build and libraries for a device; ToolMissing names what to build when none fits."""
+    if not abi:
+        raise DeviceError(f"device {serial} reports no ABI (getprop ro.product.cpu.abi is empty)")
+    if abi not in ABI_MACHINE:
+        raise ToolMissing(f"no device_bench build for ABI '{abi}' of device {serial}",
+                          hint=f"device_bench can be built for {', '.join(ABI_MACHINE)}")
+    binary = Path(explicit).expanduser() if explicit else default_binary(abi, emulated)
+    if not binary.is_file():
+        hint = "run `mindedge sdk build`" if abi == "x86_64" and emulated and not explicit else ndk_hint(abi)
+        raise ToolMissing(f"no device_bench for {abi} (device {serial}): {binary} does not exist", hint=hint)
+    check_binary(binary, abi, emulated, serial)
+    libs = runtime_libs(binary, lib_dirs)
+    prepared, notes = device_copy(binary)
+    return BenchBuild(binary=prepared, source=binary, abi=abi, libs=libs, notes=notes)
+
+
+def check_binary(binary: Path, abi: str, emulated: bool, serial: str) -> None:
+    """A clear error when ``binary`` cannot run on the device (wrong CPU, or Linux vs Android loader)."""
+    try:
+        info = elf_info(binary)
+    except (ElfError, OSError) as e:
+        raise ToolMissing(f"{binary} is not a device_bench executable: {e}", hint=ndk_hint(abi)) from e
+    want = ABI_MACHINE[abi]
+    if info.machine != want:
+        raise ToolMissing(f"{binary} is built for {info.machine}, but device {serial} is {abi} ({want})",
+                          hint=ndk_hint(abi) if not emulated else "pass the matching --bench-binary")
+    if emulated and info.android:
+        raise ToolMissing(f"{binary} is an Android (bionic) build; the emulated phone runs host Linux binaries",
+                          hint="use the host build from `mindedge sdk build` (build/device_bench/device_bench)")
+    if not emulated and info.interpreter and not info.android:
+        raise ToolMissing(f"{binary} is a Linux (glibc) build; device {serial} runs Android and needs an NDK build",
+                          hint=ndk_hint(abi))
+
+
+def runtime_libs(binary: Path, lib_dirs: list[Path] | None = None) -> list[Path]:
+    """The shared libraries to push beside ``binary``."""
+    dirs = [Path(d).expanduser() for d in lib_dirs or []]
+    if not dirs:
+        found = _built_against(binary)
+        if found is None:
+            raise ToolMissing(f"cannot tell which MindSpore Lite libraries {binary} needs",
+                              hint="pass --bench-libs DIR (the folder with libmindspore-lite.so or "
+                              "libmindspore-extendrt_python.so)")
+        dirs = [found]
+    libs: list[Path] = []
+    for d in dirs:
+        if not d.is_dir():
+            raise ToolMissing(f"library folder {d} does not exist", hint="check --bench-libs")
+        libs += sorted(p for p in d.iterdir() if p.is_file() and LIB_NAME.fullmatch(p.name))
+    names = [p.name for p in libs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ToolMissing(f"library {dupes[0]} is in more than one --bench-libs folder", hint="give each once")
+    if not libs:
+        raise ToolMissing(f"no shared libraries (*.so) in {', '.join(map(str, dirs))}", hint="check --bench-libs")
+    return libs
+
+
+def _built_against(binary: Path) -> Path | None:
+    """The runtime library folder of the SDK in the CMakeCache.txt beside ``binary`` (else, for the host
+    build, the installed SDK)."""
+    from host_tools import sdk
+
+    cache = binary.parent / "CMakeCache.txt"
+    if cache.is_file():
+        m = re.search(r"^MSLITE_ROOT:\w+=(.+)$", cache.read_text(errors="replace"), re.MULTILINE)
+        found = sdk._detect(Path(m.group(1).strip())) if m else None
+        if found is not None:
+            return found.runtime_lib_dir
+    if binary.resolve() == (paths.build_dir() / "device_bench" / "device_bench").resolve():
+        return sdk.require_sdk().runtime_lib_dir
+    return None
+
+
+def device_copy(binary: Path) -> tuple[Path, list[str]]:
+    """``binary``, or a cached copy whose RPATH is ``$ORIGIN/lib`` when its RPATH names host folders."""
+    info = elf_info(binary)
+    if not info.rpath or not any(p.startswith("/") for p in info.rpath.split(":")):
+        return binary, []
+    digest = sha256_file(binary)
+    out = paths.home() / "deploy" / digest[:16] / binary.name
+    if out.is_file():
+        return out, []
+    try:
+        data = with_rpath(binary.read_bytes(), DEVICE_RPATH)
+    except ElfError as e:
+        return binary, [f"device_bench keeps its RPATH ({e}); LD_LIBRARY_PATH points it at the pushed libraries"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(0o755)
+    tmp.replace(out)
+    return out, []

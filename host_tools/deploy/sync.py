@@ -1,0 +1,183 @@
+"""Bring files onto a device, skipping those it already has (same sha256), never leaving a half-pushed file
+under a final name.
+
+One ``adb shell`` asks for the sha256 of every destination (and removes stale temporary files); each
+changed file is pushed to ``.NAME.mindedge-part`` beside its destination, and one more ``adb shell`` renames
+them all into place once every push succeeded. A failed push (device full, cable pulled) removes the
+temporary files it can and leaves the previous versions in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import re
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from host_tools.errors import ConfigError, DeviceError
+from host_tools.manifest import sha256_file
+
+PART_SUFFIX = ".mindedge-part"
+Progress = Callable[[int, int], object]  # (bytes pushed so far, bytes to push)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file to put on the device."""
+
+    local: Path
+    remote: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    remote: str
+    bytes: int
+    pushed: bool
+
+
+@dataclass
+class SyncReport:
+    """What one sync moved: per file, pushed or already there."""
+
+    serial: str
+    outcomes: list[Outcome]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def bytes_pushed(self) -> int:
+        return sum(o.bytes for o in self.outcomes if o.pushed)
+
+    @property
+    def bytes_skipped(self) -> int:
+        return sum(o.bytes for o in self.outcomes if not o.pushed)
+
+    @property
+    def files_pushed(self) -> int:
+        return sum(1 for o in self.outcomes if o.pushed)
+
+    def summary(self) -> str:
+        rate = f", {self.bytes_pushed / self.seconds / 1e6:.0f} MB/s" if self.bytes_pushed and self.seconds else ""
+        return (f"pushed {_mb(self.bytes_pushed)} in {self.files_pushed} file(s), skipped {_mb(self.bytes_skipped)} "
+                f"in {len(self.outcomes) - self.files_pushed} unchanged file(s) ({self.seconds:.1f} s{rate})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"serial": self.serial, "bytes_pushed": self.bytes_pushed, "bytes_skipped": self.bytes_skipped,
+                "files_pushed": self.files_pushed, "files": len(self.outcomes), "seconds": round(self.seconds, 3),
+                "notes": self.notes}
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
+
+
+class HostDigests:
+    """sha256 of host files, remembered by (path, size, mtime) so a big library is hashed once per process."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int, int], str] = {}
+
+    def __call__(self, path: Path) -> str:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        if key not in self._known:
+            self._known[key] = sha256_file(path)
+        return self._known[key]
+
+
+HOST_DIGESTS = HostDigests()
+
+
+def part_name(remote: str) -> str:
+    head, name = posixpath.split(remote)
+    return posixpath.join(head, f".{name}{PART_SUFFIX}")
+
+
+def parse_sha256sum(text: str) -> dict[str, str]:
+    """``sha256sum`` lines -> {path: digest}; GNU's escaped form (``\\`` prefix, ``\\n``/``\\\\``) too."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        escaped = line.startswith("\\")
+        digest, sep, name = line[1:].partition("  ") if escaped else line.partition("  ")
+        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            continue
+        if escaped:
+            name = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), name)
+        out[name] = digest
+    return out
+
+
+def check_names(items: list[Item]) -> None:
+    """Refuse names adb cannot carry (newlines) and two files for one destination."""
+    seen: dict[str, Path] = {}
+    for item in items:
+        if "\n" in item.remote or "\0" in item.remote:
+            raise ConfigError(f"cannot push {item.local.name!r}: file names with newlines are not supported",
+                              hint="rename the file")
+        if item.remote in seen and seen[item.remote].resolve() != item.local.resolve():
+            raise ConfigError(f"{seen[item.remote]} and {item.local} would both be pushed to {item.remote}",
+                              hint="rename one of them")
+        seen[item.remote] = item.local
+
+
+def remote_digests(target: Any, items: list[Item]) -> dict[str, str]:
+    """sha256 of the destinations that exist; stale temporary files are removed in the same round trip."""
+    finals = [i.remote for i in items]
+    parts = [part_name(r) for r in finals]
+    cmd = (f"rm -f -- {' '.join(map(shlex.quote, parts))}; "
+           f"sha256sum -- {' '.join(map(shlex.quote, finals))} 2>/dev/null; true")
+    return parse_sha256sum(target.shell(cmd, what="sha256sum").stdout)
+
+
+def sync_files(target: Any, items: list[Item], progress: Progress | None = None,
+               digests: HostDigests = HOST_DIGESTS, memo: dict[str, str] | None = None) -> SyncReport:
+    """Push every item whose destination differs (sha256); returns what was pushed and skipped.
+
+    ``memo`` (remote path -> sha256 known to be on this device, kept by the caller for one command) saves
+    asking the device again about files this command already pushed or checked."""
+    check_names(items)
+    unique = list({i.remote: i for i in items}.values())
+    t0 = time.perf_counter()
+    memo = {} if memo is None else memo
+    want = {i.remote: digests(i.local) for i in unique}
+    unknown = [i for i in unique if memo.get(i.remote) != want[i.remote]]
+    have = {**memo, **(remote_digests(target, unknown) if unknown else {})}
+    sizes = {i.remote: i.local.stat().st_size for i in unique}
+    todo = [i for i in unique if have.get(i.remote) != want[i.remote]]
+    total, done = sum(sizes[i.remote] for i in todo), 0
+    pushed: list[Item] = []
+    try:
+        for item in todo:
+            def step(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress is not None:
+                    progress(done, total)
+            target.push(item.local, part_name(item.remote), progress=step)
+            pushed.append(item)
+        if pushed:
+            moves = " && ".join(f"mv -f -- {shlex.quote(part_name(i.remote))} {shlex.quote(i.remote)}" for i in pushed)
+            result = target.shell(moves, what="mv")
+            if result.exit_code != 0:
+                raise DeviceError(f"could not move pushed files into place on {target.serial}: "
+                                  f"{result.stderr.strip()[:200]}", hint="check the folder with `adb shell ls -la`")
+    except BaseException:
+        _remove_parts(target, todo)
+        raise
+    memo.update(want)
+    outcomes = [Outcome(i.remote, sizes[i.remote], i in todo) for i in unique]
+    return SyncReport(target.serial, outcomes, time.perf_counter() - t0)
+
+
+def _remove_parts(target: Any, items: list[Item]) -> None:
+    """Best effort: the device may be gone, which is why we are here."""
+    if not items:
+        return
+    with contextlib.suppress(Exception):
+        target.shell(f"rm -f -- {' '.join(shlex.quote(part_name(i.remote)) for i in items)}", what="rm", timeout=10)
