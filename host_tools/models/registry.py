@@ -56,6 +56,15 @@ register(ModelInfo(
 ))
 
 
+for _name, _builder, _desc in (
+    ("lenet_bn", "host_tools.models.lenet_bn:LeNetBN", "LeNet-5 with BatchNorm after each conv (network slimming)"),
+    ("lenet_wide", "host_tools.models.lenet_wide:LeNetWide", "wide LeNet-BN 32/64/256/128 (distillation teacher)"),
+    ("lenet_small", "host_tools.models.lenet_wide:LeNetSmall", "small LeNet-BN 4/8/32/16 (distillation student)"),
+):
+    register(ModelInfo(name=_name, builder=_builder, input_shape=(1, 28, 28), labels=tuple(str(i) for i in range(10)),
+                       normalization=MNIST_NORMALIZATION, description=_desc))
+
+
 def list_models() -> list[str]:
     return sorted(_REGISTRY)
 
