@@ -201,7 +201,8 @@ _TARGET_HELP = ("Where to run: local, adb (the one attached device; several -> a
 def _target_options(f: Any) -> Any:
     f = click.option("--all", "all_devices", is_flag=True,
                      help="Every attached adb device (in parallel for bench); one result per device (default: off).")(f)
-    f = click.option("--serial", default=None, help="The adb device to use, same as --target adb:SERIAL (default: none).")(f)
+    f = click.option("--serial", default=None,
+                     help="The adb device to use, same as --target adb:SERIAL (default: none).")(f)
     return click.option("--target", default=None, help=_TARGET_HELP)(f)
 
 
@@ -386,9 +387,10 @@ def devices(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from host_tools.targets.adb import describe_devices
+    from host_tools.targets.adb_server import ready_server
     from host_tools.targets.listing import render_devices
 
-    click.echo(render_devices(describe_devices()))
+    click.echo(render_devices(describe_devices(ready_server())))
 
 
 @devices.command("emulate")

@@ -53,6 +53,7 @@ def open_target(spec: str, port: int | None = None) -> Target:
         return LocalTarget()
     if kind == "adb":
         from host_tools.targets.adb import AdbTarget
+        from host_tools.targets.adb_server import ready_server
 
-        return AdbTarget(arg or None, port)
+        return AdbTarget(arg or None, ready_server(port))
     raise ConfigError(f"target kind '{kind}' is not available yet", hint="use --target local or adb:SERIAL")

@@ -44,9 +44,10 @@ def select_targets(target: str | None, serial: str | None = None, all_devices: b
 
 def _all_devices(port: int | None) -> Selection:
     from host_tools.targets.adb import HINT_NO_DEVICE, check_state, list_devices
+    from host_tools.targets.adb_server import ready_server
 
     ready, skipped = [], []
-    entries = list_devices(port)
+    entries = list_devices(ready_server(port))
     for entry in entries:
         try:
             check_state(entry)
