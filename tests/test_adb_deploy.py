@@ -97,4 +97,5 @@ def test_hostile_names_are_pushed_as_one_word(the_lab: Lab, tmp_path: Path) -> N
     assert sentinel.read_text() == "still here"
 
 
-HOSTILE = 'best "v2"; cd data; cd local; cd tmp; cd mindedge; rm -f sentinel; $(rm -f sentinel) `rm -f sentinel` \'q\'.ms'
+HOSTILE = ('best "v2"; cd data; cd local; cd tmp; cd mindedge; rm -f sentinel; $(rm -f sentinel) '
+           "`rm -f sentinel` 'q'.ms")
