@@ -508,5 +508,14 @@ def demo(out: Path, epochs: int | None, loops: int, device: str) -> None:
     click.echo(f"summary: {out / 'summary.json'}")
 
 
+def _register_extra_commands() -> None:
+    from host_tools.cli_compress import compress
+
+    main.add_command(compress)
+
+
+_register_extra_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
