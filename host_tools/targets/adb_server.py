@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from host_tools.errors import DeviceError
 
+VERSION_TIMEOUT_S = 10.0  # a server answers host:version at once; something else on the port may never answer
 MIN_SERVER_VERSION = 39  # adb 1.0.39 (platform-tools 26, 2017): shell protocol v2 and devices -l are solid
 
 
@@ -13,7 +14,7 @@ def server_version(port: int) -> int:
     import adbutils
 
     try:
-        return int(adbutils.AdbClient(host="127.0.0.1", port=port).server_version())
+        return int(adbutils.AdbClient(host="127.0.0.1", port=port, socket_timeout=VERSION_TIMEOUT_S).server_version())
     except (adbutils.AdbError, OSError, ValueError) as e:
         raise DeviceError(f"the program on port {port} does not answer like an adb server: {e}",
                           hint="run `adb kill-server`, or point ANDROID_ADB_SERVER_PORT at the adb server") from e
