@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from host_tools.deploy.sync import PART_SUFFIX, Item, sync_files
+from host_tools.emulator.testing import wait_until
 from host_tools.errors import DeviceError
 from host_tools.targets.adb import AdbTarget
 from tests.phone_fixtures import Lab, lab
@@ -99,3 +100,26 @@ def test_hostile_names_are_pushed_as_one_word(the_lab: Lab, tmp_path: Path) -> N
 
 HOSTILE = ('best "v2"; cd data; cd local; cd tmp; cd mindedge; rm -f sentinel; $(rm -f sentinel) '
            "`rm -f sentinel` 'q'.ms")
+
+
+def test_cable_pulled_mid_push_leaves_no_partial_file(the_lab: Lab, tmp_path: Path) -> None:
+    ph = the_lab.phone()
+    t = AdbTarget(ph.address)
+    items = _files(tmp_path / "src", {"small.bin": 1000, "big.so": 40_000_000})
+    pulled = []
+
+    def progress(done: int, _total: int) -> None:
+        if done > 5_000_000 and not pulled:
+            pulled.append(done)
+            ph.disconnect(refuse=True)
+
+    with pytest.raises(DeviceError) as e:
+        sync_files(t, items, progress=progress)
+    assert f"lost device {ph.address} while running push" in str(e.value) and pulled
+    folder = ph.device.tmp / "mindedge"
+    wait_until(lambda: not (folder / "big.so").exists(), 10, "the partial file to be removed")
+    assert (folder / "small.bin").read_bytes() == items[0].local.read_bytes()  # complete: kept
+    ph.allow_connections()
+    the_lab.server.wait_state(ph.address, "device")
+    report = sync_files(t, items)
+    assert (report.files_pushed, report.bytes_skipped) == (1, 1000)  # resumes with the missing file

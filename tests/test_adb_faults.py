@@ -95,14 +95,25 @@ def test_missing_host_build_for_the_emulated_phone(the_lab: Lab, model: Path, tm
 
 @needs_build
 def test_full_device_is_a_clear_error_and_nothing_is_half_pushed(the_lab: Lab, model: Path) -> None:
+    from host_tools.deploy.binaries import find_build
+    from host_tools.manifest import sha256_file
+
     ph = the_lab.phone(quota_bytes=50_000_000)  # the Lite libraries alone are ~300 MB
     code, out = _cli("deploy", model, "--no-accuracy")
     assert code == 2
     assert "No space left on device" in out and "fix: free space on the device" in out
+    build = find_build("x86_64", True, ph.address)
+    sources = {"device_bench": build.binary, "models/m.ms": model, **{f"lib/{p.name}": p for p in build.libs}}
     folder = ph.device.tmp / "mindedge"
-    names = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
-    assert not [n for n in names if n.endswith(".mindedge-part")]
-    assert "device_bench" not in names and not [n for n in names if n.startswith("lib/")]
+    on_device = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+    assert on_device and not [n for n in on_device if n.endswith(".mindedge-part")]
+    for name, path in on_device.items():  # whatever is there is complete: the failing push left nothing
+        assert sha256_file(path) == sha256_file(sources[name]), name
+    assert len(on_device) < len(sources)
+    ph.fs.quota_bytes = None  # room again: the deploy resumes, complete files are not pushed twice
+    code, out = _cli("deploy", model, "--no-accuracy")
+    assert code == 0, out
+    assert f"in {len(sources) - len(on_device)} file(s), skipped" in out and f"in {len(on_device)} unchanged" in out
 
 
 @pytest.fixture

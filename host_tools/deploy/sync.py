@@ -1,10 +1,12 @@
 """Bring files onto a device, skipping those it already has (same sha256), never leaving a half-pushed file
 under a final name.
 
-One ``adb shell`` asks for the sha256 of every destination (and removes stale temporary files); each
-changed file is pushed to ``.NAME.mindedge-part`` beside its destination, and one more ``adb shell`` renames
-them all into place once every push succeeded. A failed push (device full, cable pulled) removes the
-temporary files it can and leaves the previous versions in place.
+One ``adb shell`` asks for the sha256 of every destination (and removes stale temporary files). A file the
+device lacks is pushed under its final name: adbd removes a partial file when a push fails, and mindedge
+removes it too when it can, so the name is there only once the bytes are complete. A file that replaces an
+older version is pushed to ``.NAME.mindedge-part`` beside it and one more ``adb shell`` renames them all into
+place once every push succeeded, so a failed deploy (device full, cable pulled) keeps the previous versions;
+new files that were completely pushed stay (they are skipped next time, so a deploy resumes).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import re
 import shlex
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools.deploy.digests import HostDigests
 from host_tools.errors import ConfigError, DeviceError
-from host_tools.manifest import sha256_file
 
 PART_SUFFIX = ".mindedge-part"
 Progress = Callable[[int, int], object]  # (bytes pushed so far, bytes to push)
@@ -77,21 +80,7 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
 
-class HostDigests:
-    """sha256 of host files, remembered by (path, size, mtime) so a big library is hashed once per process."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, int, int], str] = {}
-
-    def __call__(self, path: Path) -> str:
-        st = path.stat()
-        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-        if key not in self._known:
-            self._known[key] = sha256_file(path)
-        return self._known[key]
-
-
-HOST_DIGESTS = HostDigests()
+HOST_DIGESTS = HostDigests(persist=True)
 
 
 def part_name(remote: str) -> str:
@@ -145,13 +134,24 @@ def sync_files(target: Any, items: list[Item], progress: Progress | None = None,
     unique = list({i.remote: i for i in items}.values())
     t0 = time.perf_counter()
     memo = {} if memo is None else memo
-    want = {i.remote: digests(i.local) for i in unique}
-    unknown = [i for i in unique if memo.get(i.remote) != want[i.remote]]
-    have = {**memo, **(remote_digests(target, unknown) if unknown else {})}
+    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as hasher:
+        # host digests are computed beside the pushes: a file the device lacks is pushed without waiting
+        want = {i.remote: hasher.submit(digests, i.local) for i in unique}
+        unknown = [i for i in unique if i.remote not in memo or memo[i.remote] != want[i.remote].result()]
+        have = {**memo, **(remote_digests(target, unknown) if unknown else {})}
+        todo = [i for i in unique if i.remote not in have or have[i.remote] != want[i.remote].result()]
+        report = _push_all(target, unique, todo, have, progress, t0)
+        memo.update({remote: f.result() for remote, f in want.items()})
+    return report
+
+
+def _push_all(target: Any, unique: list[Item], todo: list[Item], have: dict[str, str],
+              progress: Progress | None, t0: float) -> SyncReport:
+    """Push ``todo``: new files under their names, replacements under temporary names renamed at the end."""
     sizes = {i.remote: i.local.stat().st_size for i in unique}
-    todo = [i for i in unique if have.get(i.remote) != want[i.remote]]
     total, done = sum(sizes[i.remote] for i in todo), 0
-    pushed: list[Item] = []
+    replaced = [i for i in todo if i.remote in have]
+    current: Item | None = None
     try:
         for item in todo:
             def step(n: int) -> None:
@@ -159,25 +159,27 @@ def sync_files(target: Any, items: list[Item], progress: Progress | None = None,
                 done += n
                 if progress is not None:
                     progress(done, total)
-            target.push(item.local, part_name(item.remote), progress=step)
-            pushed.append(item)
-        if pushed:
-            moves = " && ".join(f"mv -f -- {shlex.quote(part_name(i.remote))} {shlex.quote(i.remote)}" for i in pushed)
+            current = item
+            target.push(item.local, part_name(item.remote) if item in replaced else item.remote, progress=step)
+        current = None
+        if replaced:
+            moves = " && ".join(f"mv -f -- {shlex.quote(part_name(i.remote))} {shlex.quote(i.remote)}"
+                                for i in replaced)  # fmt: skip
             result = target.shell(moves, what="mv")
             if result.exit_code != 0:
                 raise DeviceError(f"could not move pushed files into place on {target.serial}: "
                                   f"{result.stderr.strip()[:200]}", hint="check the folder with `adb shell ls -la`")
     except BaseException:
-        _remove_parts(target, todo)
+        partial = [current.remote] if current is not None and current not in replaced else []
+        _remove(target, [part_name(i.remote) for i in replaced] + partial)
         raise
-    memo.update(want)
     outcomes = [Outcome(i.remote, sizes[i.remote], i in todo) for i in unique]
     return SyncReport(target.serial, outcomes, time.perf_counter() - t0)
 
 
-def _remove_parts(target: Any, items: list[Item]) -> None:
+def _remove(target: Any, remotes: list[str]) -> None:
     """Best effort: the device may be gone, which is why we are here."""
-    if not items:
+    if not remotes:
         return
     with contextlib.suppress(Exception):
-        target.shell(f"rm -f -- {' '.join(shlex.quote(part_name(i.remote)) for i in items)}", what="rm", timeout=10)
+        target.shell(f"rm -f -- {' '.join(map(shlex.quote, remotes))}", what="rm", timeout=10)
