@@ -7,6 +7,9 @@ need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
+# adb: the adb server the host tools and tests talk to (adbutils also bundles one). The emulated phone needs
+# nothing else: /bin/sh, sha256sum (coreutils) and unprivileged user namespaces are part of the base system.
+command -v adb >/dev/null || need+=(adb)
 py="$(scripts/find-python.sh 2>/dev/null || true)"
 if [ -z "$py" ]; then
   need+=(python3 python3-venv python3-dev)
