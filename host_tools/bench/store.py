@@ -233,11 +233,20 @@ class ResultStore:
             return [ResultSummary(*r) for r in conn.execute(sql, args)]
 
 
+def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """(application_id, user_version, number of schema objects), read in one transaction: a consistent view
+    even while another connection is creating the schema."""
+    conn.execute("BEGIN")
+    try:
+        return (conn.execute("PRAGMA application_id").fetchone()[0], conn.execute("PRAGMA user_version").fetchone()[0],
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+    finally:
+        conn.execute("COMMIT")
+
+
 def _check_and_init(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """Refuse foreign, newer or corrupted files; with ``create``, make the schema in a new (empty) database."""
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    app_id, version, tables = _header(conn)
     if version == 0 and app_id == 0 and tables == 0:
         if not create:
             raise StoreError(f"results store {path} is empty", hint="run `mindedge bench MODEL.ms` first")
@@ -246,12 +255,14 @@ def _check_and_init(conn: sqlite3.Connection, path: Path, create: bool) -> None:
             if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:  # nobody beat us to it
                 for statement in STATEMENTS:
                     conn.execute(statement)
+                conn.execute("COMMIT")
+                return
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return
+        app_id, version, tables = _header(conn)  # another process made it meanwhile: check what it made
     if app_id != APPLICATION_ID:
         raise StoreError(f"{path} is not a mindedge results store (an SQLite file of another program)",
                          hint=MOVE_AWAY)  # fmt: skip
