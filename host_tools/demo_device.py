@@ -58,6 +58,7 @@ def _phone(say: Say) -> Any | None:
                 continue
             started = False  # keep the server the phone is attached to
             return target
+        say("      no phone attached (adb devices shows none ready); using the emulated phone")
         return None
     finally:
         if started:

@@ -251,14 +251,36 @@ def test_unreadable_battery_falls_back_to_dumpsys(phone: EmulatedPhone, tiny_ms:
     assert any(w.startswith("power not measured: no battery") for w in got.warnings)  # device_bench said why
 
 
-def test_charging_phone_gets_a_warning(phone: EmulatedPhone, tiny_ms: Path, tmp_path: Path) -> None:
+def test_charging_phone_gets_a_warning_and_cooldown_passes_through(phone: EmulatedPhone, tiny_ms: Path,
+                                                                    tmp_path: Path) -> None:
     phone.battery.update(charging=True)
     try:
-        code, out = _bench(tiny_ms, "--target", "adb", *FAST, "--no-accuracy", "--workspace", tmp_path / "ws")
+        code, out = _bench(tiny_ms, "--target", "adb", *FAST, "--no-accuracy", "--cooldown-c", "45",
+                           "--workspace", tmp_path / "ws")  # fmt: skip
     finally:
         phone.battery.update(charging=False)
     assert code == 0, out
     assert "warning: the device is charging (charging): power readings include the charger" in out
+    got = _stored(tmp_path / "ws", 1).result
+    assert got.config["cooldown_c"] == 45 and got.extra["cooldown"]["waited_s"] < 5  # the battery is at 28 C
+    assert got.power["charging"] is True
+
+
+def test_phone_with_the_rewrite_sandbox(the_lab: Lab, tiny_ms: Path, tmp_path: Path) -> None:
+    """Where user namespaces are not allowed the emulated phone runs commands on the host with device paths
+    rewritten; device_bench then finds the pushed libraries through $ORIGIN/lib and the battery through the
+    --sysfsRoot the phone announces (mindedge.sysfs_root)."""
+    ph = the_lab.phone(sandbox="rewrite")
+    try:
+        code, out = _bench(tiny_ms, "--target", f"adb:{ph.address}", *FAST, "--min-seconds", "0.3",
+                           "--no-accuracy", "--workspace", tmp_path / "ws")  # fmt: skip
+        assert code == 0, out
+        got = _stored(tmp_path / "ws", 1).result
+        assert got.config["sysfs_root"] == str(ph.device.root) and got.power["source"] == "sysfs"
+        assert got.power["load"]["mean_current_ma"] > got.power["idle"]["mean_current_ma"]
+    finally:
+        the_lab.server.run("disconnect", ph.address)
+        the_lab.server.wait_state(ph.address, None)
 
 
 def test_interleaved_rounds(phone: EmulatedPhone, tiny_ms: Path, tmp_path: Path) -> None:

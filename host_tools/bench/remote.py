@@ -25,6 +25,7 @@ from typing import Any
 from host_tools.bench import dumpsys_power, interrupt
 from host_tools.bench.options import BenchConfig, bench_argv
 from host_tools.deploy import BINARY, LIB_DIR, RUNS_DIR, ModelFiles, build_for, deploy
+from host_tools.deploy.sync import progress_printer
 from host_tools.errors import DeviceError
 from host_tools.targets.adb import build_command
 
@@ -128,7 +129,7 @@ def execute_remote(model: Path, target: Any, cfg: BenchConfig, on_line: LineSink
     files = ModelFiles(model, cfg.in_data_file, cfg.benchmark_data_file)
     say(f"deploy: {target.serial} ({props.get('model') or '?'}, {props.get('abi')}): device_bench, "
         f"{len(build.libs)} libraries, {model.name}" + (" + data" if cfg.in_data_file else ""))
-    deployment = deploy(target, [files], build, progress=_push_progress(say),
+    deployment = deploy(target, [files], build, progress=progress_printer(say, "deploy: "),
                         memo=opts.memos.setdefault(target.serial, {}))
     say(f"deploy: {deployment.report.summary()}")
     token = uuid.uuid4().hex[:12]
@@ -174,17 +175,6 @@ def execute_remote(model: Path, target: Any, cfg: BenchConfig, on_line: LineSink
 
 def _posix(value: str | Path | None) -> Path | None:
     return PurePosixPath(value) if value is not None else None  # type: ignore[return-value]
-
-
-def _push_progress(say: Say) -> Callable[[int, int], None]:
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        now = time.monotonic()
-        if done == total or now - last[0] >= 1.0:
-            last[0] = now
-            say(f"deploy: {done / 1e6:.1f}/{total / 1e6:.1f} MB pushed")
-    return progress
 
 
 def _collect(target: Any, json_remote: str, pid_remote: str, out_remote: str | None, out_local: Path | None,

@@ -11,6 +11,7 @@ from pathlib import Path
 from host_tools.bench import reference
 from host_tools.bench.options import BenchConfig
 from host_tools.deploy import Deployment, ModelFiles, build_for, deploy
+from host_tools.deploy.sync import progress_printer
 from host_tools.errors import ConfigError, ModelError
 from host_tools.targets.base import open_target
 
@@ -62,18 +63,5 @@ def deploy_to(specs: list[str], models: list[Path], opts: DeployOptions, say: Sa
             emulated = " (emulated)" if props.get("emulated") == "true" else ""
             say(f"{target.name}: {props.get('model') or '?'}{emulated}, {props.get('abi')}: device_bench from "
                 f"{build.source}, {len(build.libs)} libraries")
-            done.append(deploy(target, files, build, progress=_progress(say, target.name)))
+            done.append(deploy(target, files, build, progress=progress_printer(say, f"{target.name}: ")))
     return done
-
-
-def _progress(say: Say, name: str) -> Callable[[int, int], None]:
-    import time
-
-    last = [0.0]
-
-    def step(done: int, total: int) -> None:
-        now = time.monotonic()
-        if done == total or now - last[0] >= 1.0:
-            last[0] = now
-            say(f"{name}: {done / 1e6:.1f}/{total / 1e6:.1f} MB")
-    return step

@@ -76,6 +76,18 @@ class SyncReport:
                 "notes": self.notes}
 
 
+def progress_printer(say: Callable[[str], object], prefix: str, min_total: int = 10_000_000) -> Progress:
+    """Progress for pushes of at least ``min_total`` bytes: a line per second and one at the end."""
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if total >= min_total and (done == total or now - last[0] >= 1.0):
+            last[0] = now
+            say(f"{prefix}{done / 1e6:.1f}/{total / 1e6:.1f} MB pushed")
+    return progress
+
+
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
