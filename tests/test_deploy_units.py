@@ -249,3 +249,33 @@ def test_job_plans() -> None:
     a, b = Path("a.ms"), Path("b.ms")
     assert plan_jobs([a, b], False, 3) == [Job(a), Job(b)]
     assert plan_jobs([a, b], True, 2) == [Job(a, 0), Job(b, 0), Job(a, 1), Job(b, 1)]
+
+
+# --- Ctrl-C forwarding to remote runs ---
+
+def test_signals_go_to_registered_remote_runs() -> None:
+    import os
+    import signal
+    import threading
+
+    from host_tools.bench import interrupt
+    from host_tools.emulator.testing import wait_until
+
+    got: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def stop(signum: int, count: int) -> None:
+        with lock:
+            got.append((signum, count))
+
+    before = signal.getsignal(signal.SIGINT)
+    with interrupt.forwarding():
+        with pytest.raises(KeyboardInterrupt):  # nothing runs remotely yet: Ctrl-C stops the host as usual
+            os.kill(os.getpid(), signal.SIGINT)
+        with interrupt.running(stop) as stopped_by:  # a run that starts after the signal is stopped at once
+            wait_until(lambda: len(got) == 1, 5, "the late stop")
+            os.kill(os.getpid(), signal.SIGTERM)
+            wait_until(lambda: len(got) == 2, 5, "the forwarded SIGTERM")
+            assert stopped_by() == signal.SIGINT
+    assert got == [(signal.SIGINT, 1), (signal.SIGTERM, 2)]
+    assert signal.getsignal(signal.SIGINT) is before and interrupt.received() is None

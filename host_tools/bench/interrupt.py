@@ -71,6 +71,8 @@ def forwarding() -> Iterator[None]:
         if st.depth == 0:
             for sig, handler in st.previous.items():
                 signal.signal(sig, handler)  # type: ignore[arg-type]
+            with st.lock:
+                st.count, st.first = 0, None  # a later run must not see this command's signal
 
 
 @contextlib.contextmanager

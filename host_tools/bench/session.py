@@ -1,7 +1,9 @@
 """``mindedge bench`` as one step: accuracy references -> device_bench -> results store.
 
 Every run that produced a measurement is stored: complete (``ok``), interrupted (partial JSON after
-Ctrl-C), accuracy above the threshold (``accuracy_failed``) and device_bench failures (``failed``).
+Ctrl-C), accuracy above the threshold (``accuracy_failed``) and device_bench failures (``failed``). A run
+whose device disappeared is stored as ``interrupted`` with ``extra.incomplete`` (no measurements: the
+device's properties, the deploy report and the last progress line), then reported as a DeviceError.
 """
 
 from __future__ import annotations
