@@ -223,6 +223,17 @@ sed "s/Charge counter: .*/Charge counter: $((2841000 - n * 1500))/" /data/local/
 """
 
 
+def test_timeout_stops_device_bench_and_stores_what_is_known(phone: EmulatedPhone, tiny_ms: Path,
+                                                             tmp_path: Path) -> None:
+    cfg = BenchConfig(loops=10_000_000, warmup=2, max_seconds=60, accuracy=False, power_idle_ms=100, timeout_s=2)
+    with pytest.raises(DeviceError, match="device_bench did not finish within 2 s") as e:
+        bench_and_store(tiny_ms, "adb", cfg, tmp_path / "ws" / "results.db", say=lambda _m: None)
+    assert "stored as #1 (interrupted, incomplete)" in str(e.value)
+    got = _stored(tmp_path / "ws", 1).result
+    assert got.extra["incomplete"] and got.extra["incomplete_reason"].startswith("device_bench did not finish")
+    wait_until(lambda: not _device_bench_running(phone), 10, "device_bench to be killed on the phone")
+
+
 def test_unreadable_battery_falls_back_to_dumpsys(phone: EmulatedPhone, tiny_ms: Path, tmp_path: Path) -> None:
     if phone.sandbox_mode != "namespace":
         pytest.skip("needs the namespace sandbox (commands run as another user there)")
@@ -264,6 +275,7 @@ def test_charging_phone_gets_a_warning_and_cooldown_passes_through(phone: Emulat
     got = _stored(tmp_path / "ws", 1).result
     assert got.config["cooldown_c"] == 45 and got.extra["cooldown"]["waited_s"] < 5  # the battery is at 28 C
     assert got.power["charging"] is True
+    assert any(w.startswith("the device is charging") for w in got.warnings)  # stored with the result
 
 
 def test_phone_with_the_rewrite_sandbox(the_lab: Lab, tiny_ms: Path, tmp_path: Path) -> None:

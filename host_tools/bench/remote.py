@@ -122,7 +122,8 @@ def execute_remote(model: Path, target: Any, cfg: BenchConfig, on_line: LineSink
     """Deploy what ``model`` needs, run device_bench once on ``target`` and bring its JSON back."""
     say = opts.say
     props = target_props(target)
-    for w in filter(None, [charging_warning(props)]):
+    host_warnings = [w for w in [charging_warning(props)] if w]
+    for w in host_warnings:
         say(f"warning: {w}")
     build = build_for(target, {**props, "emulated": "true" if props["emulated"] else "false"},
                       cfg.bench_binary, cfg.bench_libs)
@@ -161,15 +162,17 @@ def execute_remote(model: Path, target: Any, cfg: BenchConfig, on_line: LineSink
     with interrupt.forwarding(), interrupt.running(_stopper(target, pid_remote)) as stopped_by:
         try:
             result = target.shell(command, timeout=cfg.timeout_s, on_output=on_output, what="device_bench")
-        except DeviceError as e:
+        except DeviceError as e:  # lost, or --timeout: stop it if the device still answers
+            with contextlib.suppress(DeviceError):
+                target.shell(f"kill -s KILL \"$(cat {q(pid_remote)})\"", what="kill", timeout=5)
             stderr = b"".join(errors).decode("utf-8", "replace")
             raise DeviceLost(e, stderr, props, extra) from e
         host_signal = stopped_by()
     seconds = time.perf_counter() - t0
     after = _battery(target)
     text = _collect(target, json_remote, pid_remote, out_remote, cfg.out_data_file, result.stdout)
-    if text is not None and before is not None and after is not None:
-        text = _with_power_fallback(text, cfg, before, after, seconds)
+    if text is not None:
+        text = _post_process(text, cfg, host_warnings, before, after, seconds)
     return RemoteOutcome(result.exit_code, result.stderr, text, host_signal, props, extra)
 
 
@@ -195,13 +198,17 @@ def _collect(target: Any, json_remote: str, pid_remote: str, out_remote: str | N
     return text
 
 
-def _with_power_fallback(text: str, cfg: BenchConfig, before: dumpsys_power.BatteryReading,
-                         after: dumpsys_power.BatteryReading, seconds: float) -> str:
+def _post_process(text: str, cfg: BenchConfig, warnings: list[str], before: dumpsys_power.BatteryReading | None,
+                  after: dumpsys_power.BatteryReading | None, seconds: float) -> str:
+    """device_bench's JSON plus the host's warnings and, when it measured no power, the dumpsys fallback."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError:
         return text
-    if not isinstance(doc, dict) or not dumpsys_power.needs_fallback(doc, cfg.power_source):
+    if not isinstance(doc, dict):
         return text
-    dumpsys_power.apply_fallback(doc, before, after, seconds)
+    if warnings:
+        doc["warnings"] = [*(doc.get("warnings") or []), *warnings]
+    if before is not None and after is not None and dumpsys_power.needs_fallback(doc, cfg.power_source):
+        dumpsys_power.apply_fallback(doc, before, after, seconds)
     return json.dumps(doc)

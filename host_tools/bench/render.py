@@ -100,8 +100,8 @@ def render_summary(result: BenchResult) -> str:
         lines.append(f"deploy    {deploy.get('bytes_pushed', 0):,} bytes pushed, {deploy.get('bytes_skipped', 0):,} "
                      f"unchanged, to {deploy.get('device_dir', '?')}")
     if result.interrupted:
-        lines.append("INCOMPLETE: the device was lost" if result.extra.get("incomplete") else
-                     "INTERRUPTED: partial result")
+        reason = result.extra.get("incomplete_reason")
+        lines.append(f"INCOMPLETE: {reason}" if result.extra.get("incomplete") else "INTERRUPTED: partial result")
     lines.append("")
     lines.extend(histogram(lat.runs))
     return "\n".join(lines)

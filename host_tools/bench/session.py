@@ -133,7 +133,7 @@ def _lost_result(model: Path, target: Target, cfg: BenchConfig, lost: DeviceLost
     progress = [ln for ln in lost.stderr.splitlines() if PROGRESS.match(ln)]
     result.interrupted = True
     result.extra.update(lost.extra)
-    result.extra.update(incomplete=True, device_lost=lost.message, last_progress=progress[-1:] or None)
+    result.extra.update(incomplete=True, incomplete_reason=lost.message, last_progress=progress[-1:] or None)
     result.warnings.append(f"incomplete: {lost.message}")
     return result
 
