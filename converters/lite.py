@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -21,7 +20,7 @@ from host_tools.manifest import TensorSpec
 
 FP32_TOLERANCE = 1e-4  # max relative error of a float32 .ms against ONNX Runtime
 QUANT_MODES = ("dynamic",)
-Progress = Any
+Progress = Callable[[str], object]
 
 
 @dataclass
@@ -196,6 +195,3 @@ def convert(model: Path, out: Path, opts: ConvertOptions | None = None, say: Pro
         shutil.rmtree(workdir, ignore_errors=True)
     return ConvertResult(output=out, source=src, backend=backend.name, verification=agreement, manifest_path=mpath)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use `mindedge convert`")

@@ -11,6 +11,7 @@ import click
 
 from host_tools import __version__
 from host_tools.bench.options import DEFAULT_SAMPLES, DEVICES, POWER_SOURCES
+from host_tools.cli_compress import compress
 from host_tools.errors import MindedgeError
 
 
@@ -45,10 +46,6 @@ class _Group(click.Group):
             click.echo(f"mindedge: internal error: {type(e).__name__}: {e}", err=True)
             click.echo("  (rerun with --verbose for the traceback and report it)", err=True)
             ctx.exit(1)
-
-
-def _subgroup(**kw: Any) -> Any:
-    return click.group(cls=click.Group, **kw)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -508,13 +505,7 @@ def demo(out: Path, epochs: int | None, loops: int, device: str) -> None:
     click.echo(f"summary: {out / 'summary.json'}")
 
 
-def _register_extra_commands() -> None:
-    from host_tools.cli_compress import compress
-
-    main.add_command(compress)
-
-
-_register_extra_commands()
+main.add_command(compress)
 
 
 if __name__ == "__main__":  # pragma: no cover
