@@ -1,38 +1,82 @@
-"""Check issue 5's compression targets against a ``variants.json`` written by ``run_compress``.
+"""Issue 5's compression targets, judged on a ``variants.json`` with latency re-measured side by side.
 
-    python benchmarks/compress_targets.py runs/compress/variants.json
+    .venv/bin/python benchmarks/compress_targets.py [runs/compress/variants.json] [--rounds 5] [--loops 500]
 
-Targets: (1) the best variant >= 4x smaller than the fp32 .ms, <= 0.3 points below it and faster (p50);
+Runs ``mindedge compress`` with every method first when the file is missing (15-25 minutes on 2 cores).
+Accuracy and size come from the file (accuracy = the ``.ms`` on the Lite runtime, full test set). The p50
+in the file is one measurement per variant taken minutes apart; here fp32 and every variant that could meet
+a target are benchmarked again in interleaved rounds (device_bench, 1 thread) and compared by the median
+of their per-round p50 ratios, so machine noise hits both alike.
+
+Targets: (1) a variant >= 4x smaller than the fp32 .ms, <= 0.3 points below it and faster;
 (2) slimming removes >= 50% of FLOPs at <= 0.3 points loss; (3) the distilled student beats the student
-trained alone. Accuracy is always the .ms on the Lite runtime. Prints one line per target; exit 1 if any fails.
+trained alone. Prints one line per target; exit 1 if any is missed.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import statistics
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+METHODS = ("baseline,slim,ptq-fp16,ptq-dynamic,ptq-weight8,ptq-weight4,ptq-mixed,ptq-full8,qat,kd,"
+           "slim+ptq-mixed,slim+ptq-dynamic,slim+ptq-full8,slim+qat,kd+ptq-mixed")
+MAX_LOSS_POINTS = 0.3
 
-def check(summary: dict[str, Any]) -> list[tuple[str, bool, str]]:
+
+def loss_points(base: dict[str, Any], row: dict[str, Any]) -> float:
+    return 100 * (base["test_accuracy"] - row["test_accuracy"])
+
+
+def size_candidates(rows: dict[str, dict[str, Any]], base: dict[str, Any]) -> list[dict[str, Any]]:
+    """Variants meeting target (1) on size and accuracy (latency is decided by measurement)."""
+    return [r for r in rows.values()
+            if r["ms_bytes"] * 4 <= base["ms_bytes"] and loss_points(base, r) <= MAX_LOSS_POINTS]
+
+
+def interleaved_p50(paths: dict[str, Path], rounds: int, loops: int) -> dict[str, list[float]]:
+    from host_tools.bench.runner import BenchConfig, run_device_bench
+    from host_tools.targets.local import LocalTarget
+
+    target = LocalTarget()
+    p50s: dict[str, list[float]] = {n: [] for n in paths}
+    for _ in range(rounds):
+        for name, path in paths.items():
+            res = run_device_bench(path, target, BenchConfig(loops=loops, warmup=50, threads=1))
+            p50s[name].append(res.latency_ms.p50)
+    return p50s
+
+
+def speedups(p50s: dict[str, list[float]]) -> dict[str, float]:
+    """Median over rounds of fp32 p50 / variant p50 (> 1: faster than fp32)."""
+    base = p50s["fp32"]
+    return {n: statistics.median(b / v for b, v in zip(base, vals, strict=True)) for n, vals in p50s.items()}
+
+
+def check(summary: dict[str, Any], speedup: dict[str, float]) -> list[tuple[str, bool, str]]:
     rows = {r["name"]: r for r in summary["variants"] if r["status"] == "ok"}
     base = rows.get("fp32")
-    out: list[tuple[str, bool, str]] = []
     if base is None:
         return [("fp32 baseline", False, "no successful fp32 variant")]
-    small = [r for r in rows.values() if r["ms_bytes"] * 4 <= base["ms_bytes"]
-             and 100 * (base["test_accuracy"] - r["test_accuracy"]) <= 0.3 and r["p50_ms"] < base["p50_ms"]]
-    best = max(small, key=lambda r: r["test_accuracy"], default=None)
+    out: list[tuple[str, bool, str]] = []
+    small = [r for r in size_candidates(rows, base) if speedup.get(r["name"], 0.0) > 1.0]
+    best = max(small, key=lambda r: (r["test_accuracy"], -r["ms_bytes"]), default=None)
     out.append(("4x smaller, <=0.3 pt loss, faster", best is not None,
-                f"{best['name']}: {base['ms_bytes'] / best['ms_bytes']:.2f}x, {best['test_accuracy']:.2%}, "
-                f"p50 {best['p50_ms']:.4f} vs {base['p50_ms']:.4f} ms" if best else "no variant qualifies"))
+                f"{best['name']}: {base['ms_bytes'] / best['ms_bytes']:.2f}x smaller, {best['test_accuracy']:.2%} vs "
+                f"{base['test_accuracy']:.2%}, {speedup[best['name']]:.2f}x the fp32 speed" if best else
+                "no variant qualifies: " + (", ".join(f"{r['name']} {speedup.get(r['name'], 0):.2f}x speed"
+                                                      for r in size_candidates(rows, base)) or "none 4x smaller "
+                                           "within 0.3 points")))
     slim = rows.get("slim")
     if slim:
         removed = 1 - slim["flops"] / base["flops"]
-        loss = 100 * (base["test_accuracy"] - slim["test_accuracy"])
-        out.append(("slimming >=50% FLOPs, <=0.3 pt", removed >= 0.5 and loss <= 0.3,
-                    f"{removed:.1%} FLOPs removed, {loss:+.2f} points vs fp32"))
+        loss = loss_points(base, slim)
+        out.append(("slimming >=50% FLOPs, <=0.3 pt", removed >= 0.5 and loss <= MAX_LOSS_POINTS,
+                    f"{removed:.1%} FLOPs removed, {-loss:+.2f} points vs fp32 ({slim['test_accuracy']:.2%})"))
     kd, alone = rows.get("kd"), rows.get("kd-student-alone")
     if kd and alone:
         out.append(("distilled student beats student alone", kd["test_accuracy"] > alone["test_accuracy"],
@@ -40,13 +84,35 @@ def check(summary: dict[str, Any]) -> list[tuple[str, bool, str]]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    path = Path(argv[1] if len(argv) > 1 else "runs/compress/variants.json")
-    results = check(json.loads(path.read_text()))
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("variants", nargs="?", type=Path, default=Path("runs/compress/variants.json"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--loops", type=int, default=500)
+    args = ap.parse_args()
+    if not args.variants.exists():
+        print(f"{args.variants} is missing; running `mindedge compress` with every method first", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "host_tools", "compress", "--model", "lenet", "--methods", METHODS,
+                        "--out", str(args.variants.parent)], check=True)
+    summary = json.loads(args.variants.read_text())
+    rows = {r["name"]: r for r in summary["variants"] if r["status"] == "ok"}
+    if "fp32" not in rows:
+        print("MISS fp32 baseline: no successful fp32 variant")
+        return 1
+    measure = {"fp32", *(r["name"] for r in size_candidates(rows, rows["fp32"])), *({"slim"} & set(rows))}
+    paths = {n: Path(rows[n]["ms_path"]) for n in sorted(measure, key=lambda n: n != "fp32")}
+    print(f"latency: {args.rounds} interleaved rounds x {args.loops} runs, batch 1, 1 thread (device_bench)")
+    p50s = interleaved_p50(paths, args.rounds, args.loops)
+    speed = speedups(p50s)
+    for name, vals in p50s.items():
+        r = rows[name]
+        print(f"  {name:<18} p50/round {' '.join(f'{v:.4f}' for v in vals)} ms  median {statistics.median(vals):.4f}"
+              f"  speed vs fp32 {speed[name]:.2f}x  {r['ms_bytes']:>8,} B  acc {r['test_accuracy']:.2%}")
+    results = check(summary, speed)
     for name, ok, detail in results:
         print(f"{'MET ' if ok else 'MISS'} {name}: {detail}")
     return 0 if all(ok for _, ok, _ in results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

@@ -6,6 +6,7 @@ NCHW sample (batch fixed at 1). Tensor names are read back from the written file
 
 from __future__ import annotations
 
+import re
 import os
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from host_tools.errors import ConfigError, ModelError
 from host_tools.models.registry import ModelInfo, create_model, model_info
 
 FORMATS = {"onnx": ("ONNX", ".onnx"), "mindir": ("MINDIR", ".mindir")}
+EXPORT_PATH = re.compile(r"^[0-9a-zA-Z@_\-.:/\\]+$")  # what mindspore.export accepts
 ONNX_OPSET = "11"
 INPUT_NAME = "x"
 OUTPUT_NAME = "logits"
@@ -93,16 +95,20 @@ def _export_onnx(ms: Any, net: Any, sample: Any, stem: str) -> None:
 
 def _write(ms: Any, net: Any, sample: Any, fmt: str, target: Path) -> None:
     """Export into a temp folder, make the file writable, then move it over ``target``."""
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    # MindSpore accepts only [0-9a-zA-Z@_-.:/\\] in export paths ('slim+qat', spaces): export under a plain
+    # name, in the target's folder when its path qualifies (same file system), then move into place
+    parent = target.parent.resolve()
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=parent if EXPORT_PATH.match(str(parent)) else None))
     try:
-        stem = str(tmp / target.stem)
         if fmt == "onnx":
-            _export_onnx(ms, net, sample, stem)
+            _export_onnx(ms, net, sample, str(tmp / "model"))
         else:
-            ms.export(net, sample, file_name=stem, file_format=FORMATS[fmt][0])
-        written = tmp / (target.stem + FORMATS[fmt][1])
+            ms.export(net, sample, file_name=str(tmp / "model"), file_format=FORMATS[fmt][0])
+        written = tmp / ("model" + FORMATS[fmt][1])
         os.chmod(written, 0o644)  # MindSpore writes 0400; re-export must be able to replace it
-        os.replace(written, target)
+        staged = target.with_name(f".{target.name}.partial")
+        shutil.move(written, staged)
+        os.replace(staged, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

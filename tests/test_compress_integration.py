@@ -13,17 +13,17 @@ def test_short_compress_run_produces_variants_json(tmp_path, mnist_dir):
     from host_tools.compress.pipeline import render_table, run_compress
 
     out = tmp_path / "compress"
-    summary = run_compress("lenet", ["slim,ptq-dynamic,ptq-weight8,ptq-full8,qat,kd"], out, say=lambda _: None,
+    summary = run_compress("lenet", ["slim,ptq-dynamic,ptq-weight8,ptq-full8,qat,kd,slim+qat"], out, say=lambda _: None,
                            epochs=1, finetune_epochs=1, qat_epochs=1, subset=1500, test_subset=300, loops=10,
                            warmup=1, augment=False, store=False, data=mnist_dir, calibration=20)
     on_disk = json.loads((out / "variants.json").read_text())
     assert on_disk["schema"] == "mindedge.compress/1" and on_disk["test_images"] == 300
     rows = {r["name"]: r for r in summary["variants"]}
-    assert set(rows) == {"fp32", "slim", "ptq-dynamic", "ptq-weight8", "ptq-full8", "qat", "kd",
+    assert set(rows) == {"fp32", "slim", "ptq-dynamic", "ptq-weight8", "ptq-full8", "qat", "kd", "slim+qat",
                          "kd-teacher", "kd-student-alone"}
     base = rows["fp32"]
     assert base["status"] == "ok" and base["vs_fp32"]["bytes"] == 1.0 and base["bench"]["schema"] == "mindedge.bench/1"
-    for name in ("slim", "ptq-dynamic", "ptq-full8", "qat", "kd"):
+    for name in ("slim", "ptq-dynamic", "ptq-full8", "qat", "kd", "slim+qat"):
         r = rows[name]
         assert r["status"] == "ok", r.get("error")
         assert 0.0 <= r["test_accuracy"] <= 1.0 and r["ms_bytes"] > 0 and r["p50_ms"] > 0
@@ -34,6 +34,17 @@ def test_short_compress_run_produces_variants_json(tmp_path, mnist_dir):
     # weight-only 8 bit converts but this Lite build cannot load it: the row says so
     assert rows["ptq-weight8"]["status"] == "failed" and "GetPackData" in rows["ptq-weight8"]["error"]
     assert "qdq_route" in rows["qat"] and rows["qat"]["route"]
+    assert rows["slim+qat"]["params"] == rows["slim"]["params"]  # QAT on the pruned network, not the baseline
+    # each failed route is re-tried with the settings that could avoid it, and every attempt is recorded
+    investigated = {r["name"]: r for r in summary["quant_investigation"]}
+    weight8 = investigated["ptq-weight8"]
+    assert len(weight8["attempts"]) == len(rows["ptq-weight8"]["tried"]) == 4
+    assert all(a["converted"] for a in weight8["attempts"])
+    if not weight8["any_ran"]:
+        assert "SHARING_MODEL_WEIGHT" in weight8["diagnosis"]
+    if not rows["qat"]["qdq_route"]["ran"]:
+        assert [a["tried"].split(":")[0] for a in investigated["qat"]["attempts"]] == [
+            "QAT ranges as ONNX QDQ (per-channel int8 weights, int32 bias, per-tensor activations)", "control"]
     assert any(r["pareto"]["bytes"] for r in summary["variants"] if r["status"] == "ok")
     table = render_table(summary)
     assert "ptq-weight8" in table and "failed variants:" in table

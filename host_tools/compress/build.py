@@ -156,12 +156,19 @@ class Builder:
 
     def _qat(self, name: str, net: Any) -> tuple[Path, dict[str, Any], Path]:
         from host_tools.compress import qat
+        from host_tools.compress.slimming import rebuild_lenet_bn
+        from host_tools.models.lenet_bn import LeNetBN
         from host_tools.models.registry import create_model
 
-        fresh = create_model(self.cfg.model)  # MindSpore's ONNX exporter fails on a second export of one net
-        self.ms.load_param_into_net(fresh, {p.name: self.ms.Parameter(p.data.copy(), name=p.name)
-                                            for p in net.get_parameters()}, strict_load=True)
-        net = fresh
+        # a fresh copy: QAT must not touch the float model, and MindSpore's ONNX exporter fails on a second
+        # export of one net
+        if isinstance(net, LeNetBN):  # slimmed or distilled nets: same (pruned) widths and weights
+            net = rebuild_lenet_bn(net)
+        else:
+            fresh = create_model(self.cfg.model)
+            self.ms.load_param_into_net(fresh, {p.name: self.ms.Parameter(p.data.copy(), name=p.name)
+                                                for p in net.get_parameters()}, strict_load=True)
+            net = fresh
         self.say(f"[{name}] QAT fine-tuning {self.cfg.qat_epochs} epochs (int8 fake quant, STE)")
         ranges = qat.qat_finetune(net, self.train_x, self.train_y,
                                   FitConfig(epochs=self.cfg.qat_epochs, lr=QAT_LR, augment=self.cfg.augment,
@@ -171,12 +178,35 @@ class Builder:
         qdq = qat.to_qdq(onnx, ranges, self.models / f"{name}_qdq.onnx")
         row = ptq.probe(qdq, self.models / f"{name}_qdq.ms", ptq.PtqSpec("qat-qdq", None), self.test_x[:8])
         info["qdq_route"] = row.to_dict()
+        if not row.ran and not any(r["variant"] == "qat-qdq" for r in self.investigation):
+            from host_tools.compress.investigate import qdq as investigate_qdq
+            from host_tools.data.transforms import normalize
+
+            rng = np.random.default_rng(self.cfg.seed)
+            pick = rng.choice(len(self.train_x), size=min(16, len(self.train_x)), replace=False)
+            record = investigate_qdq(row, onnx, self.models / "investigation", self.test_x[:8],
+                                     normalize(self.train_x[pick]))
+            record["name"] = name
+            self.investigation.append(record)
         if row.ran:
             info["route"] = "ONNX QDQ with the QAT ranges"
             return self.models / f"{name}_qdq.ms", info, onnx
         info["route"] = "converter FULL_QUANT (calibrated) on the QAT-trained weights; QDQ route failed"
         path = convert(onnx, self.models / f"{name}.ms", ptq.config_text(ptq.spec("full8"), self.calibration()))
         return path, info, onnx
+
+    def _investigate_weight_quant(self, name: str, variant: str, onnx: Path, row: dict[str, Any]) -> None:
+        """The variant converted but did not load: try the settings that could avoid it and record each."""
+        from host_tools.compress.investigate import weight_quant
+
+        self.say(f"[{name}] converted but does not load; probing converter settings and a re-layout")
+        record = weight_quant(variant, onnx, self.models / "investigation", self.test_x[:8])
+        record["name"] = name
+        self.investigation.append(record)
+        row["tried"] = [f"{a['tried']}: {'ran' if a['ran'] else (a.get('error') or 'failed')}"
+                        for a in record["attempts"]]
+        if record["diagnosis"]:
+            row["diagnosis"] = record["diagnosis"]
 
     # ---- measurement --------------------------------------------------------------------------
     def _measure(self, name: str, net: Any, onnx: Path, quant: str | None,
@@ -230,6 +260,8 @@ class Builder:
                 rows.append(self._measure(name, net, q_onnx, None, ms_path, info))
             else:
                 rows.append(self._measure(name, net, onnx, PTQ_OF.get(q) if q else None))
+                if rows[-1]["status"] != "ok" and q in ("ptq-weight8", "ptq-weight4") and rows[-1].get("ms_bytes"):
+                    self._investigate_weight_quant(name, PTQ_OF[q], onnx, rows[-1])
         rows += self.extra_rows
         return rows
 

@@ -35,6 +35,39 @@ def kd_loss_cell(student: Any, temperature: float = DEFAULT_T, alpha: float = DE
     return KDLoss()
 
 
+def online_kd_loss_cell(student: Any, teacher: Any, temperature: float = DEFAULT_T,
+                        alpha: float = DEFAULT_ALPHA) -> Any:
+    """Loss cell ``(x, y) -> scalar`` that runs a frozen ``teacher`` on the same (augmented) batch.
+
+    The teacher stays in eval mode (its BatchNorms use their moving statistics and are not updated) and
+    its parameters are renamed ``teacher.*`` and frozen, so they never reach the student's optimizer or
+    checkpoint. Used to fine-tune a pruned network from its unpruned self.
+    """
+    from mindspore import nn, ops
+
+    for p in teacher.get_parameters():
+        p.name = f"teacher.{p.name}"
+        p.requires_grad = False
+    base = kd_loss_cell(student, temperature, alpha)
+
+    class OnlineKDLoss(nn.Cell):
+        def __init__(self) -> None:
+            super().__init__(auto_prefix=False)
+            self.kd = base
+            self.teacher = teacher
+
+        def add_flags_recursive(self, **flags: Any) -> Any:  # set_train(True) reaches children through here
+            super().add_flags_recursive(**flags)
+            if "training" in flags:
+                self.teacher.add_flags_recursive(training=False)
+            return self
+
+        def construct(self, x: Any, y: Any) -> Any:
+            return self.kd(x, y, ops.stop_gradient(self.teacher(x)))
+
+    return OnlineKDLoss()
+
+
 def kd_loss_numpy(student: np.ndarray, teacher: np.ndarray, y: np.ndarray, temperature: float = DEFAULT_T,
                   alpha: float = DEFAULT_ALPHA) -> float:
     """The same loss in numpy (reference for tests)."""

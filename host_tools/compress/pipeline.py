@@ -98,9 +98,6 @@ def check_config(cfg: CompressConfig) -> list[tuple[str, str | None]]:
     check_ratio(cfg.ratio)
     if any(f == "slim" for f, _ in plans) and cfg.model not in SLIM_BASE:
         raise ConfigError(f"slimming is not available for model '{cfg.model}'", hint=f"use {', '.join(SLIM_BASE)}")
-    if any(f != "baseline" and q == "qat" for f, q in plans):
-        raise ConfigError("QAT is implemented for the baseline model only (slim+qat, kd+qat are not supported yet)",
-                          hint="use qat, or slim+ptq-full8 / kd+ptq-full8")
     if any(f == "kd" for f, _ in plans) and cfg.model != "lenet":
         raise ConfigError("distillation is set up for --model lenet only (teacher lenet_wide, student lenet_small)")
     bad = [k for k in ("epochs", "finetune_epochs", "qat_epochs", "calibration", "loops") if getattr(cfg, k) < 1]

@@ -77,6 +77,18 @@ def to_qdq(float_onnx: Path, ranges: list[LayerRange], out: Path) -> Path:
             new_nodes.append(helper.make_node("DequantizeLinear", [f"{base}_q", f"{base}_scale", f"{base}_zp"],
                                               [f"{base}_dq"], axis=0))
             node.input[0], node.input[1] = dq_out, f"{base}_dq"
+            if len(node.input) > 2 and node.input[2] in inits:  # int32 bias on the input x weight scale grid
+                b_name = node.input[2]
+                b = numpy_helper.to_array(inits[b_name]).astype(np.float64)
+                b_scale = (ws.astype(np.float64) * r.act_scale).astype(np.float32)
+                qb = np.clip(np.round(b / b_scale), -(2**31), 2**31 - 1).astype(np.int32)
+                g.initializer.remove(inits[b_name])
+                g.initializer.extend([numpy_helper.from_array(qb, f"{b_name}_q"),
+                                      numpy_helper.from_array(b_scale, f"{b_name}_scale"),
+                                      numpy_helper.from_array(np.zeros(len(qb), np.int32), f"{b_name}_zp")])
+                new_nodes.append(helper.make_node("DequantizeLinear", [f"{b_name}_q", f"{b_name}_scale",
+                                                                       f"{b_name}_zp"], [f"{b_name}_dq"], axis=0))
+                node.input[2] = f"{b_name}_dq"
         new_nodes.append(node)
     del g.node[:]
     g.node.extend(new_nodes)
