@@ -6,8 +6,8 @@ NCHW sample (batch fixed at 1). Tensor names are read back from the written file
 
 from __future__ import annotations
 
-import re
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path

@@ -158,23 +158,31 @@ LENET_BN_GROUPS = [
 
 
 def mobilenet_v2_groups(net: Any) -> list[ChannelGroup]:
-    """Hidden-channel groups of mindcv-style MobileNetV2 inverted residual blocks (expand ratio > 1).
+    """Hidden-channel groups of the inverted residual blocks of a MobileNetV2 (mindcv / torchvision layout).
 
-    Each block's ``conv`` is a SequentialCell [expand conv, BN, ReLU6, depthwise conv, BN, ReLU6,
-    project conv, BN] (with or without the ReLU6 cells as separate entries); residual channels are kept.
+    A block is a cell whose class name is ``InvertedResidual``; its first SequentialCell child (``conv``
+    or ``layers``, ConvBNReLU wrappers may be nested) holds expand 1x1 conv, BN, ReLU6, depthwise 3x3
+    conv, BN, ReLU6, project 1x1 conv, BN. The hidden channels (expand output = depthwise channels =
+    project input) form one group ranked by the expand BN; block inputs and outputs, which the residual
+    additions tie together, are never pruned. Blocks with expand ratio 1 have no hidden channels to prune.
     """
     groups = []
     for name, cell in net.cells_and_names():
-        seq = cell._cells.get("conv") if hasattr(cell, "_cells") else None
-        if seq is None or type(cell).__name__ != "InvertedResidual":
+        if type(cell).__name__ != "InvertedResidual":
             continue
+        seq_name = next((k for k, c in cell.name_cells().items() if type(c).__name__ == "SequentialCell"), None)
+        if seq_name is None:
+            continue
+        seq = cell.name_cells()[seq_name]
         convs = [(k, c) for k, c in seq.cells_and_names() if type(c).__name__ == "Conv2d"]
-        bns = [(k, c) for k, c in seq.cells_and_names() if _is_bn(c)]
+        bns = [k for k, c in seq.cells_and_names() if _is_bn(c)]
         if len(convs) != 3 or len(bns) < 2:
             continue  # expand ratio 1: no hidden channels to prune
-        prefix = f"{name}.conv."
-        (e, _), (d, _), (p, _) = convs
-        bn_e, bn_d = prefix + bns[0][0], prefix + bns[1][0]
+        (e, _), (d, dw), (p, _) = convs
+        if dw.group != dw.in_channels:
+            raise ConfigError(f"{name}: the middle convolution of an inverted residual block is not depthwise")
+        prefix = f"{name}.{seq_name}." if name else f"{seq_name}."
+        bn_e, bn_d = prefix + bns[0], prefix + bns[1]
         groups.append(ChannelGroup(bn=bn_e, producers=(prefix + e, bn_e, bn_d), depthwise=(prefix + d,),
                                    consumers=((prefix + p, 1),)))
     return groups
