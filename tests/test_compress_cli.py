@@ -13,6 +13,8 @@ from host_tools.cli import main
         (["--ratio", "0"], "outside (0, 1)"),
         (["--ratio", "1.0"], "outside (0, 1)"),
         (["--model", "resnet9000"], "resnet9000"),
+        (["--min-keep", "0"], "--min-keep 0.0 is outside (0, 1]"),
+        (["--methods", "slim+qat+kd"], "unknown compression method 'slim+qat+kd'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):

@@ -70,8 +70,10 @@ def test_global_selection_never_removes_a_layer():
     from host_tools.compress.slimming import select_channels
 
     gammas = {"a": np.full(8, 1e-6), "b": np.linspace(0.5, 1.0, 8)}
-    kept = select_channels(gammas, 0.5)
-    assert len(kept["a"]) >= 2 and len(kept["b"]) == 8  # floor: ceil(0.25 * 8) channels per layer
+    kept = select_channels(gammas, 0.5, min_keep_fraction=0.25)
+    assert len(kept["a"]) == 2 and len(kept["b"]) == 8  # floor: ceil(0.25 * 8) channels per layer
+    kept = select_channels(gammas, 0.5)  # default floor: half of each layer
+    assert len(kept["a"]) == 4 and len(kept["b"]) == 8
     kept = select_channels({"a": np.array([3.0, 0.1, 2.0, 0.2])}, 0.5)
     np.testing.assert_array_equal(kept["a"], [0, 2])
 

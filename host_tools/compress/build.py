@@ -15,7 +15,7 @@ from host_tools.compress.trainer import FitConfig, fit, setup
 from host_tools.errors import MindedgeError, ModelError
 
 QAT_LR = 1e-4
-FINETUNE_LR = 5e-4
+FINETUNE_LR = 1e-3
 
 
 class Builder:
@@ -67,6 +67,7 @@ class Builder:
         return net
 
     def _slim(self) -> tuple[Any, Path]:
+        from host_tools.compress.distill import online_kd_loss_cell
         from host_tools.compress.pipeline import SLIM_BASE
         from host_tools.compress.slimming import rebuild_lenet_bn, slim, sparsity_loss_cell
         from host_tools.compress.surgery import LENET_BN_GROUPS
@@ -80,15 +81,21 @@ class Builder:
             loss_cell=sparsity_loss_cell(net, LENET_BN_GROUPS, cfg.sparsity), say=self.say)
         before_acc = self._mindspore_acc(net)
         before = count(export_onnx(net, self.models / "slim_unpruned.onnx"))
-        report = slim(net, LENET_BN_GROUPS, cfg.ratio)
+        teacher = rebuild_lenet_bn(net)  # the unpruned network teaches its pruned self during fine-tuning
+        report = slim(net, LENET_BN_GROUPS, cfg.ratio, cfg.min_keep)
         net = rebuild_lenet_bn(net)
         pruned_acc = self._mindspore_acc(net)
-        self.say(f"[slim] kept channels {report.after} of {report.before}; fine-tuning {cfg.finetune_epochs} epochs")
-        fit(net, self.train_x, self.train_y, self._fit_cfg(cfg.finetune_epochs, FINETUNE_LR), say=self.say)
+        self.say(f"[slim] kept channels {report.after} of {report.before}; fine-tuning {cfg.finetune_epochs} epochs "
+                 f"distilled from the unpruned network (T={cfg.temperature:g}, alpha={cfg.alpha:g})")
+        fit(net, self.train_x, self.train_y, self._fit_cfg(cfg.finetune_epochs, FINETUNE_LR),
+            loss_cell=online_kd_loss_cell(net, teacher, cfg.temperature, cfg.alpha), say=self.say)
         onnx = self._export("slim", net)  # exporting a BN net a second time fails in MindSpore 2.10's exporter
         after = count(onnx)
         self.slim_report = {
-            "model": base, "ratio": cfg.ratio, "sparsity": cfg.sparsity, "kept": report.kept,
+            "model": base, "ratio": cfg.ratio, "min_keep": cfg.min_keep, "sparsity": cfg.sparsity,
+            "finetune": {"epochs": cfg.finetune_epochs, "lr": FINETUNE_LR, "teacher": "the unpruned network",
+                         "temperature": cfg.temperature, "alpha": cfg.alpha},
+            "kept": report.kept,
             "channels_before": report.before, "channels_after": report.after,
             "params_before": before["params"], "params_after": after["params"],
             "flops_before": before["flops"], "flops_after": after["flops"],

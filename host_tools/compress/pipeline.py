@@ -1,13 +1,6 @@
 """``run_compress``: build every requested variant through export -> ``.ms`` -> Lite runtime, and judge them.
 
-Intended CLI (the lead adds it to ``cli.py``)::
-
-    mindedge compress --model lenet --methods baseline,slim,ptq-fp16,ptq-dynamic,ptq-weight8,ptq-full8,qat,kd
-                      [--out runs/compress] [--epochs 10] [--finetune-epochs 3] [--qat-epochs 2]
-                      [--ratio 0.5] [--sparsity 1e-4] [--temperature 4] [--alpha 0.7]
-                      [--checkpoint CKPT]  (start from a trained fp32 checkpoint of --model instead of training)
-                      [--data DIR] [--subset N] [--test-subset N] [--calibration 100]
-                      [--loops 200] [--warmup 20] [--threads 1] [--seed 0] [--no-store] [--workspace DIR]
+CLI: ``mindedge compress`` (host_tools/cli_compress.py; its defaults are ``CompressConfig``'s).
 
 ``--methods`` is comma-separated; a method is ``FLOAT``, ``QUANT`` or ``FLOAT+QUANT`` with FLOAT in
 ``baseline, slim, kd`` and QUANT in ``ptq-fp16, ptq-dynamic, ptq-weight8, ptq-weight4, ptq-mixed,
@@ -25,8 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_tools.compress.slimming import DEFAULT_LAMBDA, check_ratio
+from host_tools.compress.slimming import DEFAULT_LAMBDA, MIN_KEEP_FRACTION, check_ratio
 from host_tools.errors import ConfigError
+from host_tools.train.loop import DEFAULT_EPOCHS
 
 Say = Callable[[str], None]
 FLOAT_METHODS = ("baseline", "slim", "kd")
@@ -35,17 +29,20 @@ PTQ_OF = {"ptq-fp16": "fp16", "ptq-dynamic": "dynamic", "ptq-weight8": "weight8"
           "ptq-mixed": "weight-mixed", "ptq-full8": "full8"}
 SLIM_BASE = {"lenet": "lenet_bn", "lenet_bn": "lenet_bn"}
 SCHEMA = "mindedge.compress/1"
+DEFAULT_METHODS = ("baseline", "slim", "ptq-fp16", "ptq-dynamic", "ptq-weight8", "ptq-weight4", "ptq-mixed",
+                   "ptq-full8", "qat", "kd", "slim+ptq-mixed", "slim+qat")
 
 
 @dataclass
 class CompressConfig:
     model: str = "lenet"
-    methods: list[str] = field(default_factory=lambda: ["baseline"])
+    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
     out: Path = Path("runs/compress")
-    epochs: int = 10
-    finetune_epochs: int = 3
+    epochs: int = DEFAULT_EPOCHS
+    finetune_epochs: int = 12
     qat_epochs: int = 2
     ratio: float = 0.5
+    min_keep: float = MIN_KEEP_FRACTION
     sparsity: float = DEFAULT_LAMBDA
     temperature: float = 4.0
     alpha: float = 0.7
@@ -96,6 +93,8 @@ def check_config(cfg: CompressConfig) -> list[tuple[str, str | None]]:
             raise ModelError(f"checkpoint {cfg.checkpoint} holds model '{info.name}', not '{cfg.model}'",
                              hint=f"pass a checkpoint trained for --model {cfg.model}, or leave --checkpoint out")
     check_ratio(cfg.ratio)
+    if not 0.0 < cfg.min_keep <= 1.0:
+        raise ConfigError(f"--min-keep {cfg.min_keep} is outside (0, 1]", hint="e.g. 0.5: each layer keeps half")
     if any(f == "slim" for f, _ in plans) and cfg.model not in SLIM_BASE:
         raise ConfigError(f"slimming is not available for model '{cfg.model}'", hint=f"use {', '.join(SLIM_BASE)}")
     if any(f == "kd" for f, _ in plans) and cfg.model != "lenet":

@@ -10,8 +10,8 @@ import numpy as np
 from host_tools.compress.surgery import ChannelGroup, SurgeryReport, apply, get_cell
 from host_tools.errors import ConfigError
 
-DEFAULT_LAMBDA = 1e-4
-MIN_KEEP_FRACTION = 0.25
+DEFAULT_LAMBDA = 5e-3  # 22 gammas in LeNet-BN: 1e-4 (the paper's, for thousands) barely moves them
+MIN_KEEP_FRACTION = 0.5
 
 
 def sparsity_loss_cell(net: Any, groups: list[ChannelGroup], lam: float) -> Any:
@@ -70,9 +70,10 @@ def gammas_of(net: Any, groups: list[ChannelGroup]) -> dict[str, np.ndarray]:
     return {g.bn: get_cell(net, g.bn).gamma.asnumpy() for g in groups}
 
 
-def slim(net: Any, groups: list[ChannelGroup], ratio: float) -> SurgeryReport:
+def slim(net: Any, groups: list[ChannelGroup], ratio: float,
+         min_keep_fraction: float = MIN_KEEP_FRACTION) -> SurgeryReport:
     """Select channels by gamma and cut ``net`` in place; returns the report (kept channels per layer)."""
-    return apply(net, groups, select_channels(gammas_of(net, groups), ratio))
+    return apply(net, groups, select_channels(gammas_of(net, groups), ratio, min_keep_fraction))
 
 
 def rebuild_lenet_bn(net: Any) -> Any:
