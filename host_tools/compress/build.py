@@ -106,9 +106,13 @@ class Builder:
         return net, onnx
 
     def _kd(self) -> Any:
-        from host_tools.compress.distill import kd_loss_cell
+        """Teacher lenet_wide; student lenet_small trained alone and with the teacher, same budget and augmentation.
+
+        The teacher runs on each (augmented) batch (online distillation), so both students see the same images.
+        """
+        from host_tools.compress.distill import online_kd_loss_cell
+        from host_tools.compress.slimming import rebuild_lenet_bn
         from host_tools.models.registry import create_model
-        from host_tools.train.evaluate import predict
 
         cfg = self.cfg
         self.say(f"[kd] teacher lenet_wide, {cfg.epochs} epochs")
@@ -116,16 +120,13 @@ class Builder:
         fit(teacher, self.train_x, self.train_y, self._fit_cfg(cfg.epochs), say=self.say)
         self.say(f"[kd] student lenet_small alone, {cfg.epochs} epochs")
         alone = create_model("lenet_small")
-        same_budget = self._fit_cfg(cfg.epochs)
-        same_budget.augment = False  # the distilled student sees un-augmented images (teacher logits)
-        fit(alone, self.train_x, self.train_y, same_budget, say=self.say)
-        self.say(f"[kd] student lenet_small with the teacher (T={cfg.temperature:g}, alpha={cfg.alpha:g})")
-        from host_tools.data.transforms import normalize
-
-        t_logits = predict(teacher, normalize(self.train_x)).astype(np.float32)
+        fit(alone, self.train_x, self.train_y, self._fit_cfg(cfg.epochs), say=self.say)
+        self.say(f"[kd] student lenet_small with the teacher (T={cfg.temperature:g}, alpha={cfg.alpha:g}), "
+                 f"{cfg.epochs} epochs")
         student = create_model("lenet_small")
-        fit(student, self.train_x, self.train_y, same_budget,
-            loss_cell=kd_loss_cell(student, cfg.temperature, cfg.alpha), extra=[t_logits], say=self.say)
+        fit(student, self.train_x, self.train_y, self._fit_cfg(cfg.epochs),
+            loss_cell=online_kd_loss_cell(student, rebuild_lenet_bn(teacher), cfg.temperature, cfg.alpha),
+            say=self.say)
         for name, net in (("kd-teacher", teacher), ("kd-student-alone", alone)):
             self.extra_rows.append(self._measure(name, net, self._export(name, net), None))
         return student

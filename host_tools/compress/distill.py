@@ -1,6 +1,7 @@
 """Knowledge distillation (Hinton et al. 2015): ``alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE``.
 
-Teacher logits are computed once (eval mode, no augmentation) and fed to the loss cell with each batch.
+``kd_loss_cell`` takes the teacher's logits with each batch; ``online_kd_loss_cell`` runs a frozen teacher
+on the same (augmented) batch, which ``mindedge compress`` uses for the student and for slimming's fine-tune.
 """
 
 from __future__ import annotations
