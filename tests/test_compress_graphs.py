@@ -37,7 +37,7 @@ def test_dense_layers_as_convolutions_give_the_same_outputs(lenet_onnx, tmp_path
     np.testing.assert_allclose(_run(out, x), _run(lenet_onnx, x), rtol=1e-5, atol=1e-5)
 
 
-def test_qdq_export_quantizes_bias_to_int32_on_the_input_times_weight_scale(lenet_onnx, tmp_path):
+def test_qdq_export_carries_the_qat_ranges_in_the_form_the_converter_takes(lenet_onnx, tmp_path):
     import onnx
     from onnx import numpy_helper
 
@@ -45,20 +45,27 @@ def test_qdq_export_quantizes_bias_to_int32_on_the_input_times_weight_scale(lene
 
     model = onnx.load(str(lenet_onnx))
     weights = [n.input[1] for n in model.graph.node if n.op_type in ("Conv", "Gemm")]
-    ranges = [LayerRange(w, 1 / 127, 0) for w in weights]
+    ranges = [LayerRange(w, (1 + 0.1 * i) / 127, 0) for i, w in enumerate(weights)]
     out = to_qdq(lenet_onnx, ranges, tmp_path / "qdq.onnx")
     q = onnx.load(str(out))
     inits = {i.name: numpy_helper.to_array(i) for i in q.graph.initializer}
     floats = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
-    bias = next(n.input[2] for n in model.graph.node if n.op_type == "Conv")
-    w = next(n.input[1] for n in model.graph.node if n.op_type == "Conv")
-    _, w_scale = quantize_weight(floats[w])
-    assert inits[f"{bias}_q"].dtype == np.int32
-    np.testing.assert_allclose(inits[f"{bias}_scale"], w_scale * (1 / 127), rtol=1e-6)
-    recovered = inits[f"{bias}_q"] * inits[f"{bias}_scale"]
-    assert np.all(np.abs(recovered - floats[bias]) <= inits[f"{bias}_scale"] / 2 + 1e-9)
-    dq_ops = [n for n in q.graph.node if n.op_type == "DequantizeLinear"]
-    assert len(dq_ops) == 3 * len(weights)  # activation, weight and bias of every layer
+    by_output = {o: n for n in q.graph.node for o in n.output}
+    for i, w in enumerate(weights):
+        layer = next(n for n in q.graph.node if n.op_type in ("Conv", "Gemm") and n.input[1] == f"{w}_w_dq")
+        # input: the layer's learned range; weight: float (as trained) -> per-channel symmetric int8 -> float
+        assert by_output[layer.input[0]].op_type == "DequantizeLinear"
+        assert inits[f"{w}_in_scale"] == pytest.approx((1 + 0.1 * i) / 127)
+        w_q = by_output[f"{w}_w_q"]
+        assert w_q.input[0] == w and next(a.i for a in w_q.attribute if a.name == "axis") == 0
+        np.testing.assert_array_equal(inits[w], floats[w])
+        np.testing.assert_allclose(inits[f"{w}_w_scale"], quantize_weight(floats[w])[1])
+        assert inits[f"{w}_w_zp"].dtype == np.int8 and not inits[f"{w}_w_zp"].any()
+        assert inits[f"{w}_in_zp"].dtype == np.uint8 and inits[f"{w}_in_zp"] == 128  # int8 zero point 0
+        assert len(layer.input) < 3 or layer.input[2] in floats  # bias stays float
+    # the ReLU after each conv carries the next quantized layer's input range
+    relu_out = [n for n in q.graph.node if n.op_type == "QuantizeLinear" and n.output[0].endswith("_out_q")]
+    assert [inits[n.input[1]].item() for n in relu_out] == pytest.approx([1.1 / 127, 1.2 / 127])
     x = np.random.default_rng(1).random((8, 1, 28, 28)).astype(np.float32)
     ref, got = _run(lenet_onnx, x), _run(out, x)
     assert np.abs(got - ref).max() < 0.1 * np.abs(ref).max()  # int8 error, not a different network
@@ -98,3 +105,59 @@ def test_export_accepts_names_and_folders_mindspore_refuses(lenet_onnx, tmp_path
     out = export_onnx(net, tmp_path / "runs with space" / "slim+qat.onnx")
     assert [p.name for p in out.parent.iterdir()] == ["slim+qat.onnx"]  # no temp or partial files left
     onnx.checker.check_model(onnx.load(str(out)))
+
+
+@pytest.fixture(scope="module")
+def lenet_bn_onnx(tmp_path_factory):
+    from host_tools.compress.artifacts import export_onnx
+    from host_tools.compress.trainer import setup
+    from host_tools.models.registry import create_model
+
+    ms = setup(0)
+    net = create_model("lenet_bn")
+    rng = np.random.default_rng(3)
+    for bn in (net.bn1, net.bn2):
+        n = bn.gamma.shape[0]
+        for name, values in (("gamma", rng.uniform(-1.5, 1.5, n)), ("beta", rng.standard_normal(n)),
+                             ("moving_mean", rng.standard_normal(n)), ("moving_variance", rng.uniform(0.2, 3, n))):
+            getattr(bn, name).set_data(ms.Tensor(values.astype(np.float32)))
+    net.set_train(False)
+    return export_onnx(net, tmp_path_factory.mktemp("graphs_bn") / "lenet_bn.onnx")
+
+
+def test_folding_batchnorm_into_convolutions_keeps_outputs(lenet_bn_onnx, tmp_path):
+    import onnx
+
+    from host_tools.compress.qat import fold_batchnorm
+
+    model = onnx.load(str(lenet_bn_onnx))
+    assert fold_batchnorm(model) == 2
+    assert "BatchNormalization" not in [n.op_type for n in model.graph.node]
+    onnx.checker.check_model(model)
+    onnx.save(model, str(tmp_path / "folded.onnx"))
+    x = np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32)
+    np.testing.assert_allclose(_run(tmp_path / "folded.onnx", x), _run(lenet_bn_onnx, x), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("which", ["lenet_onnx", "lenet_bn_onnx"])
+def test_qdq_model_converts_and_runs_int8_on_the_lite_runtime_like_onnx_runtime(which, request, tmp_path):
+    """The real converter and runtime: the .ms computes what ONNX Runtime computes from the same QDQ graph."""
+    import onnx
+
+    from host_tools.bench.runtime import ms_input_shape, run_ms, to_model_layout
+    from host_tools.compress.artifacts import convert
+    from host_tools.compress.qat import LayerRange, to_qdq
+
+    src = request.getfixturevalue(which)
+    weights = [n.input[1] for n in onnx.load(str(src)).graph.node if n.op_type in ("Conv", "Gemm")]
+    x = np.random.default_rng(2).random((8, 1, 28, 28)).astype(np.float32)
+    ref = _run(src, x)
+    scale = float(np.abs(ref).max()) / 100 + 1 / 127
+    qdq = to_qdq(src, [LayerRange(w, scale, -128 if i else 0) for i, w in enumerate(weights)], tmp_path / "q.onnx")
+    ms_path = convert(qdq, tmp_path / "q.ms")
+    got = run_ms(ms_path, to_model_layout(x, ms_input_shape(ms_path)))
+    want = _run(qdq, x)
+    err, top = np.abs(got - want), np.abs(want).max()
+    # int8 requantization and int32 bias rounding differ from ORT's float simulation: a few percent, not garbage
+    assert err.max() <= 0.1 * top and err.mean() <= 0.03 * top
