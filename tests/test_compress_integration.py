@@ -33,6 +33,8 @@ def test_short_compress_run_produces_variants_json(tmp_path, mnist_dir):
     assert summary["slimming"]["channels_after"]["bn1"] >= 2  # never a whole layer
     # weight-only 8 bit converts but this Lite build cannot load it: the row says so
     assert rows["ptq-weight8"]["status"] == "failed" and "GetPackData" in rows["ptq-weight8"]["error"]
+    assert rows["ptq-weight8"]["converted"] and not rows["ptq-weight8"]["ran"]
+    assert all(rows[n]["converted"] and rows[n]["ran"] for n in ("fp32", "ptq-full8", "qat"))
     assert "qdq_route" in rows["qat"] and rows["qat"]["route"]
     assert rows["slim+qat"]["params"] == rows["slim"]["params"]  # QAT on the pruned network, not the baseline
     # each failed route is re-tried with the settings that could avoid it, and every attempt is recorded
@@ -48,4 +50,4 @@ def test_short_compress_run_produces_variants_json(tmp_path, mnist_dir):
     assert "qat" not in investigated
     assert any(r["pareto"]["bytes"] for r in summary["variants"] if r["status"] == "ok")
     table = render_table(summary)
-    assert "ptq-weight8" in table and "failed variants:" in table
+    assert "ptq-weight8 (converted, did not run): " in table and "failed variants:" in table

@@ -223,15 +223,18 @@ class Builder:
         from host_tools.bench.runner import BenchConfig, run_device_bench
         from host_tools.targets.local import LocalTarget
 
-        row: dict[str, Any] = {"name": name, "status": "failed", "error": None, **count(onnx)}
+        row: dict[str, Any] = {"name": name, "status": "failed", "converted": False, "ran": False, "error": None,
+                               **count(onnx)}
         row.pop("macs")
         try:
             if ms_path is None:
                 ms_path, extra = self._convert(name, onnx, quant)
                 row.update(extra)
             row.update(info or {})
+            row["converted"] = True
             row["ms_path"], row["ms_bytes"] = str(ms_path), ms_path.stat().st_size
             acc = ms_accuracy(ms_path, self.test_x, self.test_y, threads=self.cfg.threads)
+            row["ran"] = True
             row["test_accuracy"] = acc.accuracy
             self.say(f"[{name}] {row['ms_bytes']:,} bytes, accuracy on the runtime {acc.accuracy:.2%}; benchmarking")
             bench = run_device_bench(ms_path, LocalTarget(),
@@ -257,13 +260,14 @@ class Builder:
             except ModelError:
                 raise
             except MindedgeError as e:
-                rows.append({"name": name, "status": "failed", "error": str(e)})
+                rows.append({"name": name, "status": "failed", "converted": False, "ran": False, "error": str(e)})
                 continue
             if q == "qat":
                 try:
                     ms_path, info, q_onnx = self._qat(name, net)
                 except MindedgeError as e:
-                    rows.append({"name": name, "status": "failed", "error": str(e), **count(onnx)})
+                    rows.append({"name": name, "status": "failed", "converted": False, "ran": False, "error": str(e),
+                                 **count(onnx)})
                     continue
                 rows.append(self._measure(name, net, q_onnx, None, ms_path, info))
             else:

@@ -199,7 +199,8 @@ def render_table(summary: dict[str, Any]) -> str:
                      _f(r["flops"] / 1e6 if r.get("flops") else None, ".3f"), _f(r.get("ms_bytes"), ","),
                      _f(v.get("bytes"), ".2f"), _f(r.get("p50_ms"), ".4f"), marks or "-"))
         if r["status"] != "ok":
-            errors.append(f"  {r['name']}: {r.get('error')}")
+            stage = "converted, did not run" if r.get("converted") else "did not convert"
+            errors.append(f"  {r['name']} ({stage}): {r.get('error')}")
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths,
                                                                                                        strict=True)))
