@@ -103,11 +103,11 @@ def weight_quant(variant: str, onnx_path: Path, work: Path, x_probe: np.ndarray)
 
 QDQ_DIAGNOSIS = (
     "Lite 2.0.0's ONNX QDQ importer takes float weights through QuantizeLinear/DequantizeLinear, uint8 "
-    "activation zero points and convolutions without a BatchNorm after them (qat.to_qdq writes that form). It "
-    "loses the quantization parameters of int8 weight initializers + DequantizeLinear (the runtime's int8 "
-    "convolution then fails in SetQuantParam, as ONNX Runtime's quantize_static export does), misreads scalar "
-    "int8 zero points, throws vector::_M_range_check on int8 weights with a float bias, and a quantized conv "
-    "left before a BatchNorm fails to load (GetPackData)."
+    "zero points and convolutions without a BatchNorm after them (qat.to_qdq writes that form). It loses the "
+    "quantization parameters of int8 weight initializers + DequantizeLinear (the runtime's int8 convolution "
+    "then fails in SetQuantParam, as ONNX Runtime's quantize_static export does), misreads int8 zero points, "
+    "throws vector::_M_range_check on int8 weights with a float bias, and a quantized conv left before a "
+    "BatchNorm fails to load (GetPackData)."
 )
 
 

@@ -48,7 +48,7 @@ def quantize_weight(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _uint8_zp(int8_zero_point: int) -> np.ndarray:
-    """The same activation grid with a uint8 zero point: Lite 2.0.0's ONNX importer misreads scalar int8 ones."""
+    """The same grid with a uint8 zero point: Lite 2.0.0's ONNX importer misreads int8 ones."""
     return np.array(int8_zero_point + 128, np.uint8)
 
 
@@ -56,7 +56,7 @@ def _qdq(g: Any, tensor: str, scale: np.ndarray, zero_point: np.ndarray, prefix:
          axis: int | None = None) -> tuple[list[Any], str]:
     """QuantizeLinear -> DequantizeLinear nodes on ``tensor``; returns (nodes, dequantized name).
 
-    ``zero_point`` is already in its ONNX type: uint8 for activations, int8 for weights.
+    ``zero_point`` is already in its ONNX type (uint8: the int8 zero point + 128).
     """
     from onnx import helper, numpy_helper
 
@@ -127,10 +127,11 @@ def to_qdq(float_onnx: Path, ranges: list[LayerRange], out: Path) -> Path:
     DequantizeLinear on its input (the learned per-tensor range) and on its float weight (per-output-channel
     symmetric scales, ``axis=0``: the training grid); biases stay float (the converter makes them int32 on
     the input x weight scale). The ReLU after a quantized convolution gets the next quantized layer's input
-    range, so the convolution runs in int8 even when a transpose/flatten separates the two. What this
-    importer does not take: int8 weight initializers + DequantizeLinear (the quantization parameters are
-    lost; the runtime refuses the model), scalar int8 activation zero points (read as garbage: a 99.2% model
-    scored 10%; uint8 = int8 + 128 is the same grid), a quantized conv left before a BatchNorm (GetPackData).
+    range, so the convolution runs in int8 even when a transpose/flatten separates the two. Zero points are
+    uint8 (int8 zero point + 128: the same grid). What this importer does not take: int8 weight
+    initializers + DequantizeLinear (the quantization parameters are lost; the runtime refuses the model),
+    int8 zero points (read as garbage: a 99.2% model scored 10%, a 3-channel conv's weights 12%), a
+    quantized conv left before a BatchNorm (GetPackData).
     """
     import onnx
     from onnx import numpy_helper
@@ -155,7 +156,7 @@ def to_qdq(float_onnx: Path, ranges: list[LayerRange], out: Path) -> Path:
             base = node.input[1]
             act, x_dq = _qdq(g, node.input[0], np.array(r.act_scale), _uint8_zp(r.act_zero_point), f"{base}_in")
             _, w_scale = quantize_weight(numpy_helper.to_array(inits[base]))
-            wq, w_dq = _qdq(g, base, w_scale, np.zeros(len(w_scale), np.int8), f"{base}_w", axis=0)
+            wq, w_dq = _qdq(g, base, w_scale, np.full(len(w_scale), 128, np.uint8), f"{base}_w", axis=0)
             new_nodes += act + wq
             node.input[0], node.input[1] = x_dq, w_dq
         new_nodes.append(node)
