@@ -1,13 +1,16 @@
 """Issue 5's compression targets, judged on a ``variants.json`` with latency re-measured side by side.
 
-    .venv/bin/python benchmarks/compress_targets.py [runs/compress/variants.json] [--rounds 5] [--loops 500]
+    .venv/bin/python benchmarks/compress_targets.py [runs/compress/variants.json] [--rounds 5] [--loops 2000]
+                                                    [--cpu N | --no-pin]
 
 Runs ``mindedge compress`` (its default methods: every variant) first when the file is missing (20-30 minutes
 on 2 cores).
 Accuracy and size come from the file (accuracy = the ``.ms`` on the Lite runtime, full test set). The p50
 in the file is one measurement per variant taken minutes apart; here fp32 and every variant that could meet
 a target are benchmarked again in interleaved rounds (device_bench, 1 thread) and compared by the median
-of their per-round p50 ratios, so machine noise hits both alike.
+of their per-round p50 ratios, so machine noise hits both alike. device_bench is pinned to one CPU (the
+last, or ``--cpu``): unpinned, the Lite runtime's hand-off of Predict to its worker thread across cores
+doubles LeNet's p50 (0.035 -> 0.065 ms here) and drowns the differences being measured.
 
 Targets: (1) a variant >= 4x smaller than the fp32 .ms, <= 0.3 points below it and faster;
 (2) slimming removes >= 50% of FLOPs at <= 0.3 points loss; (3) the distilled student beats the student
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -87,7 +91,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variants", nargs="?", type=Path, default=Path("runs/compress/variants.json"))
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--loops", type=int, default=500)
+    ap.add_argument("--loops", type=int, default=2000)
+    ap.add_argument("--cpu", type=int, default=None, help="CPU to pin device_bench to (default: the last one)")
+    ap.add_argument("--no-pin", action="store_true", help="let device_bench float across CPUs")
     args = ap.parse_args()
     if not args.variants.exists():
         print(f"{args.variants} is missing; running `mindedge compress` (every method) first", file=sys.stderr)
@@ -100,7 +106,13 @@ def main() -> int:
         return 1
     measure = {"fp32", *(r["name"] for r in size_candidates(rows, rows["fp32"])), *({"slim"} & set(rows))}
     paths = {n: Path(rows[n]["ms_path"]) for n in sorted(measure, key=lambda n: n != "fp32")}
-    print(f"latency: {args.rounds} interleaved rounds x {args.loops} runs, batch 1, 1 thread (device_bench)")
+    pinned = "unpinned"
+    if not args.no_pin and hasattr(os, "sched_setaffinity"):
+        cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})  # device_bench inherits it
+        pinned = f"pinned to CPU {cpu}"
+    print(f"latency: {args.rounds} interleaved rounds x {args.loops} runs, batch 1, 1 thread (device_bench, "
+          f"{pinned})")
     p50s = interleaved_p50(paths, args.rounds, args.loops)
     speed = speedups(p50s)
     for name, vals in p50s.items():
