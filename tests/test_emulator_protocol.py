@@ -208,6 +208,26 @@ def test_host_close_hangs_up_the_command(phone: EmulatedPhone, connect: Connect,
     wait_until(flag.exists, 10, "the command to get SIGHUP")
 
 
+def test_commands_start_with_default_signals_even_when_the_host_ignores_sighup(
+        phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+    """Under `nohup` the host ignores SIGHUP; adbd's commands must not inherit that (a hang-up would be lost)."""
+    import signal
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        host = connect()
+        host.online(key)
+        flag = phone.device.tmp / "hup-nohup"
+        local, remote = host.open("shell,v2,raw:trap 'echo hup > /data/local/tmp/hup-nohup; exit' HUP; "
+                                  "echo ready; while :; do sleep 0.05; done")
+        pkt = host.recv()
+        assert pkt.name == "WRTE" and b"ready" in pkt.data
+        host.send(p.A_CLSE, local, remote)
+        wait_until(flag.exists, 10, "the command to get SIGHUP although the host ignores it")
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
 def test_refused_service_and_malformed_packet(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
     host = connect()
     host.online(key)

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import json
 import os
+import signal
 import sys
 
 CLONE_NEWNS = 0x00020000
@@ -88,6 +89,11 @@ def main() -> int:
         os.chdir(spec.get("cwd") or "/")
         if spec.get("ctty"):
             _check(_libc.ioctl(0, TIOCSCTTY, 0), "TIOCSCTTY")
+        # adbd starts commands with default signal handling; an ignored SIGHUP inherited from the host
+        # (e.g. under nohup) would survive execve and the command would never see the hang-up
+        for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
         os.execve(spec["argv"][0], spec["argv"], dict(os.environ))
     except OSError as e:
         sys.stderr.write(f"emulated phone: cannot start {spec['argv'][0]}: {e}\n")
