@@ -41,6 +41,8 @@ D = CompressConfig()  # the CLI's defaults are the library's
               help="Full-int8 calibration samples.")
 @click.option("--loops", type=int, default=D.loops, show_default=True, help="Timed runs per variant.")
 @click.option("--threads", type=int, default=D.threads, show_default=True, help="Runtime threads.")
+@click.option("--cpu-bind", type=click.IntRange(0, 2), default=D.cpu_bind, show_default=True,
+              help="device_bench --cpuBindMode: 0 none, 1 big cores, 2 middle cores.")
 @click.option("--seed", type=int, default=D.seed, show_default=True, help="Random seed.")
 @click.option("--no-store", is_flag=True, help="Do not write bench results to the results store.")
 @click.option("--workspace", type=click.Path(path_type=Path), default=None,

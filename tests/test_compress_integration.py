@@ -53,4 +53,8 @@ def test_short_compress_run_produces_variants_json(tmp_path, mnist_dir):
     assert "qat" not in investigated
     assert any(r["pareto"]["bytes"] for r in summary["variants"] if r["status"] == "ok")
     table = render_table(summary)
+    sl = summary["slimming"]
+    assert (f"slimming: kept channels bn1 {sl['channels_after']['bn1']}/6, bn2 {sl['channels_after']['bn2']}/16; "
+            f"params {sl['params_before']:,} -> {sl['params_after']:,}") in table
+    assert base["bench"]["config"]["cpu_bind_mode"] == 1
     assert "ptq-weight8 (converted, did not run): " in table and "failed variants:" in table

@@ -238,7 +238,8 @@ class Builder:
             row["test_accuracy"] = acc.accuracy
             self.say(f"[{name}] {row['ms_bytes']:,} bytes, accuracy on the runtime {acc.accuracy:.2%}; benchmarking")
             bench = run_device_bench(ms_path, LocalTarget(),
-                                     BenchConfig(self.cfg.loops, self.cfg.warmup, self.cfg.threads))
+                                     BenchConfig(self.cfg.loops, self.cfg.warmup, self.cfg.threads,
+                                                 cpu_bind=self.cfg.cpu_bind))
             self._bench[name] = bench
             row["bench"] = bench.to_dict()
             row["p50_ms"] = row["bench"]["latency_ms"]["p50"]
