@@ -196,16 +196,21 @@ def test_pty_shell_with_window_size_and_exit_code(phone: EmulatedPhone, connect:
     assert b"40 132" in output and b"xterm" in output
 
 
-def test_host_close_hangs_up_the_command(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+def _close_and_expect_hangup(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey, flag_name: str) -> None:
+    """Run a command that records SIGHUP in a file, close its stream from the host, wait for the file."""
     host = connect()
     host.online(key)
-    flag = phone.device.tmp / "hup"
-    local, remote = host.open("shell,v2,raw:trap 'echo hup > /data/local/tmp/hup; exit' HUP; echo ready; "
+    flag = phone.device.tmp / flag_name
+    local, remote = host.open(f"shell,v2,raw:trap 'echo hup > /data/local/tmp/{flag_name}; exit' HUP; echo ready; "
                               "while :; do sleep 0.05; done")
     pkt = host.recv()
     assert pkt.name == "WRTE" and b"ready" in pkt.data
     host.send(p.A_CLSE, local, remote)
     wait_until(flag.exists, 10, "the command to get SIGHUP")
+
+
+def test_host_close_hangs_up_the_command(phone: EmulatedPhone, connect: Connect, key: AdbPrivateKey) -> None:
+    _close_and_expect_hangup(phone, connect, key, "hup")
 
 
 def test_commands_start_with_default_signals_even_when_the_host_ignores_sighup(
@@ -215,15 +220,7 @@ def test_commands_start_with_default_signals_even_when_the_host_ignores_sighup(
 
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
-        host = connect()
-        host.online(key)
-        flag = phone.device.tmp / "hup-nohup"
-        local, remote = host.open("shell,v2,raw:trap 'echo hup > /data/local/tmp/hup-nohup; exit' HUP; "
-                                  "echo ready; while :; do sleep 0.05; done")
-        pkt = host.recv()
-        assert pkt.name == "WRTE" and b"ready" in pkt.data
-        host.send(p.A_CLSE, local, remote)
-        wait_until(flag.exists, 10, "the command to get SIGHUP although the host ignores it")
+        _close_and_expect_hangup(phone, connect, key, "hup-nohup")
     finally:
         signal.signal(signal.SIGHUP, previous)
 
