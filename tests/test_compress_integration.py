@@ -56,5 +56,6 @@ def test_short_compress_run_produces_variants_json(tmp_path, mnist_dir):
     sl = summary["slimming"]
     assert (f"slimming: kept channels bn1 {sl['channels_after']['bn1']}/6, bn2 {sl['channels_after']['bn2']}/16; "
             f"params {sl['params_before']:,} -> {sl['params_after']:,}") in table
-    assert base["bench"]["config"]["cpu_bind_mode"] == 1
+    assert base["bench"]["config"]["cpu_bind_mode"] == 1 and len(base["p50_rounds_ms"]) == 3
+    assert base["p50_ms"] == sorted(base["p50_rounds_ms"])[1]  # the median round
     assert "ptq-weight8 (converted, did not run): " in table and "failed variants:" in table
