@@ -95,10 +95,17 @@ def _failure_line(text: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def run_converter(backend: ConverterBackend, src: Path, out: Path, opts: ConvertOptions, workdir: Path) -> Path:
-    """Convert ``src`` into ``workdir``; returns the produced ``.ms``."""
+def run_converter(backend: ConverterBackend, src: Path, out: Path, opts: ConvertOptions, workdir: Path,
+                  config_text: str | None = None) -> Path:
+    """Convert ``src`` into ``workdir``; returns the produced ``.ms``.
+
+    ``config_text``: a ready converter config (compression variants) instead of the one ``opts.quant`` names.
+    """
     stem = workdir / "model"  # converters append .ms; a fixed stem avoids surprises with dots in names
     config = _render_config(opts, workdir)
+    if config_text is not None:
+        config = workdir / "quant.cfg"
+        config.write_text(config_text)
     proc = backend.run(_converter_args(src, stem, opts, config))
     produced = workdir / "model.ms"
     if proc.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0:

@@ -46,3 +46,24 @@ def import_mindspore() -> Any:
     import mindspore
 
     return mindspore
+
+
+def graph_mode_cpu(seed: int = 0) -> Any:
+    """MindSpore in GRAPH mode on CPU, seeded (training and compression share this)."""
+    ms = import_mindspore()
+    ms.set_context(mode=ms.GRAPH_MODE)
+    if ms.get_context("device_target") != "CPU":
+        ms.set_device("CPU")  # allowed once, before the first kernel runs
+    ms.set_seed(seed)
+    return ms
+
+
+def save_checkpoint(net: Any, path: Path) -> Path:
+    """``mindspore.save_checkpoint`` via a temp file, mode 0644 (MindSpore writes 0400; keep it replaceable)."""
+    ms = import_mindspore()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial.ckpt")
+    ms.save_checkpoint(net, str(tmp))
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path

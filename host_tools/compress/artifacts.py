@@ -6,7 +6,6 @@ by ``host_tools.compress.ptq``, so a failing quantization mode is reported with 
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,17 +14,8 @@ from typing import Any
 import numpy as np
 
 from host_tools import msenv
-from host_tools.errors import ConversionError
 
-
-def save_checkpoint(net: Any, path: Path) -> Path:
-    ms = msenv.import_mindspore()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial.ckpt")
-    ms.save_checkpoint(net, str(tmp))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+save_checkpoint = msenv.save_checkpoint
 
 
 def export_onnx(net: Any, path: Path, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> Path:
@@ -39,29 +29,18 @@ def export_onnx(net: Any, path: Path, input_shape: tuple[int, ...] = (1, 1, 28, 
     return path
 
 
-def convert(onnx_path: Path, out: Path, config_text: str | None = None, fp16: bool = False,
-            extra_args: list[str] | None = None) -> Path:
+def convert(onnx_path: Path, out: Path, config_text: str | None = None, fp16: bool = False) -> Path:
     """Convert ``onnx_path`` to ``out`` (.ms, NHWC input) with an optional converter config; ConversionError."""
     from converters.backends import find_backend
-    from converters.lite import _failure_line
+    from converters.lite import ConvertOptions, run_converter
 
     backend = find_backend()
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".convert-", dir=out.parent))
     try:
-        args = ["--fmk=ONNX", f"--modelFile={onnx_path}", f"--outputFile={work / 'model'}",
-                f"--fp16={'on' if fp16 else 'off'}", *(extra_args or [])]
         if config_text is not None:
-            cfg = work / "quant.cfg"
-            cfg.write_text(config_text)
-            (out.with_suffix(".cfg")).write_text(config_text)  # kept beside the model for the record
-            args.append(f"--configFile={cfg}")
-        proc = backend.run(args)
-        produced = work / "model.ms"
-        if proc.returncode != 0 or not produced.is_file():
-            raise ConversionError(f"converter failed (exit {proc.returncode}): "
-                                  f"{_failure_line(proc.stdout + proc.stderr)}", detail=proc.stdout + proc.stderr)
-        produced.replace(out)
+            out.with_suffix(".cfg").write_text(config_text)  # kept beside the model for the record
+        run_converter(backend, onnx_path, out, ConvertOptions(fp16=fp16), work, config_text).replace(out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out

@@ -28,14 +28,7 @@ class FitConfig:
     seed: int = 0
 
 
-def setup(seed: int = 0) -> Any:
-    """MindSpore in GRAPH mode on CPU, seeded."""
-    ms = msenv.import_mindspore()
-    ms.set_context(mode=ms.GRAPH_MODE)
-    if ms.get_context("device_target") != "CPU":
-        ms.set_device("CPU")
-    ms.set_seed(seed)
-    return ms
+setup = msenv.graph_mode_cpu  # MindSpore in GRAPH mode on CPU, seeded
 
 
 class CrossEntropy:

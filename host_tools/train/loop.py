@@ -6,7 +6,6 @@ Adam with a cosine decay from ``lr`` to ``min_lr`` over all steps; each epoch re
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,15 +70,6 @@ class TrainResult:
     epoch_seconds: list[float] = field(default_factory=list)
 
 
-def _setup(seed: int) -> Any:
-    ms = msenv.import_mindspore()
-    ms.set_context(mode=ms.GRAPH_MODE)
-    if ms.get_context("device_target") != "CPU":
-        ms.set_device("CPU")  # allowed once, before the first kernel runs
-    ms.set_seed(seed)
-    return ms
-
-
 def _train_cell(net: Any, lr: float, min_lr: float, steps: int, epochs: int) -> Any:
     from mindspore import nn
 
@@ -89,13 +79,6 @@ def _train_cell(net: Any, lr: float, min_lr: float, steps: int, epochs: int) -> 
     cell = nn.TrainOneStepCell(nn.WithLossCell(net, loss), optimizer)
     cell.set_train(True)
     return cell
-
-
-def _save_checkpoint(ms: Any, net: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.partial.ckpt")
-    ms.save_checkpoint(net, str(tmp))
-    os.chmod(tmp, 0o644)  # MindSpore writes 0400; keep it replaceable like any other output
-    os.replace(tmp, path)
 
 
 def _checkpoint_manifest(ms: Any, cfg: TrainConfig, ckpt: Path, result: dict[str, Any]) -> None:
@@ -129,7 +112,7 @@ def train(cfg: TrainConfig, progress: Callable[[Progress], None] | None = None) 
     batch = min(cfg.batch_size, len(train_x))
     steps = len(train_x) // batch
 
-    ms = _setup(cfg.seed)
+    ms = msenv.graph_mode_cpu(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     net = create_model(cfg.model)
     cell = _train_cell(net, cfg.lr, cfg.min_lr, steps, cfg.epochs)
@@ -160,7 +143,7 @@ def train(cfg: TrainConfig, progress: Callable[[Progress], None] | None = None) 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / f"{cfg.model}.ckpt"
-    _save_checkpoint(ms, net, ckpt)
+    msenv.save_checkpoint(net, ckpt)
     _checkpoint_manifest(ms, cfg, ckpt, result)
     manifest.write_json(out / "eval.json", result)
     config.save(cfg, out / "train_config.json")
