@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from host_tools.targets.adb import DeviceEntry
+from host_tools.targets.adb_parse import DeviceEntry
 
 COLUMNS = ("serial", "state", "model", "SoC", "Android", "ABI", "battery", "emulated")
 

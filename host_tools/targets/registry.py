@@ -1,16 +1,65 @@
-"""Which targets a command runs on: ``--target local|adb|adb:SERIAL``, ``--serial S`` and ``--all``."""
+"""Target specs -> targets: ``local``, ``adb``, ``adb:SERIAL`` (and, once registered, ``ssh:...``), and which
+targets a command runs on (``--target``, ``--serial S``, ``--all``)."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from host_tools.errors import ConfigError, DeviceError
-from host_tools.targets.base import parse_target
+from host_tools.targets.base import Target
+
+Opener = Callable[[str, "int | None"], Target]  # (the part after "kind:", adb server port) -> Target
+
+
+def _local(arg: str, _port: int | None) -> Target:
+    if arg:
+        raise ConfigError(f"unknown target 'local:{arg}'", hint="use --target local")
+    from host_tools.targets.local import LocalTarget
+
+    return LocalTarget()
+
+
+def _adb(arg: str, port: int | None) -> Target:
+    from host_tools.targets.adb import AdbTarget
+    from host_tools.targets.adb_server import ready_server
+
+    return AdbTarget(arg or None, ready_server(port))
+
+
+KINDS: dict[str, Opener] = {"local": _local, "adb": _adb}
+
+
+def register(kind: str, opener: Opener | str) -> None:
+    """Add a kind of target; ``opener`` may be ``"module:function"``, imported when first used."""
+    if isinstance(opener, str):
+        module, _, func = opener.partition(":")
+
+        def lazy(arg: str, port: int | None) -> Target:
+            return getattr(importlib.import_module(module), func)(arg, port)
+        KINDS[kind] = lazy
+    else:
+        KINDS[kind] = opener
+
+
+def parse_target(spec: str) -> tuple[str, str]:
+    """``local`` -> ("local", ""), ``adb:SERIAL`` -> ("adb", "SERIAL"), ``ssh:HOST`` -> ("ssh", "HOST")."""
+    kind, _, arg = spec.partition(":")
+    if kind not in KINDS:
+        raise ConfigError(f"unknown target '{spec}'", hint=f"use one of: {', '.join(k + '[:...]' for k in KINDS)}")
+    return kind, arg
+
+
+def open_target(spec: str, port: int | None = None) -> Target:
+    """The target named by ``spec``; ``port``: the adb server's (default ``$ANDROID_ADB_SERVER_PORT``, else 5037)."""
+    kind, arg = parse_target(spec)
+    return KINDS[kind](arg, port)
 
 
 @dataclass(frozen=True)
 class Selection:
-    """The target specs to run on (``local``, ``adb``, ``adb:SERIAL``) and devices that were passed over."""
+    """The target specs to run on and the devices that were passed over."""
 
     specs: list[str]
     skipped: list[str]
@@ -43,12 +92,11 @@ def select_targets(target: str | None, serial: str | None = None, all_devices: b
 
 
 def _all_devices(port: int | None) -> Selection:
-    from host_tools.targets.adb import HINT_NO_DEVICE, check_state, list_devices
-    from host_tools.targets.adb_server import ready_server
+    from host_tools.targets.adb import HINT_NO_DEVICE, check_state
+    from host_tools.targets.adb_server import list_devices, ready_server
 
     ready, skipped = [], []
-    entries = list_devices(ready_server(port))
-    for entry in entries:
+    for entry in list_devices(ready_server(port)):
         try:
             check_state(entry)
         except DeviceError as e:
@@ -60,10 +108,3 @@ def _all_devices(port: int | None) -> Selection:
             raise DeviceError(f"no attached device is ready: {'; '.join(skipped)}")
         raise DeviceError("no Android device attached", hint=HINT_NO_DEVICE)
     return Selection(ready, skipped)
-
-
-def serial_of(spec: str) -> str | None:
-    """``adb:SERIAL`` -> SERIAL; ``adb`` and other kinds -> None."""
-    kind, arg = parse_target(spec)
-    return arg or None if kind == "adb" else None
-

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 from pathlib import Path
 
 from host_tools import paths
-from host_tools.manifest import sha256_file
+from host_tools.files import atomic_write_text, sha256_file
 
 MAX_ENTRIES = 2000
 
@@ -65,7 +64,7 @@ class HostDigests:
         """Atomic rewrite; a cache that cannot be written is only a slower next run."""
         items = list(known.items())[-MAX_ENTRIES:]
         with contextlib.suppress(OSError):
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(dict(items)))
-            tmp.replace(self.file)
+            atomic_write_text(self.file, json.dumps(dict(items)))
+
+
+HOST_DIGESTS = HostDigests(persist=True)  # the one cache of host-file digests, shared by every push
