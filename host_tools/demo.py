@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_tools.manifest import write_json
+from host_tools.files import write_json
+from host_tools.table import render_table
 
 Say = Callable[[str], None]
 DEMO_EPOCHS = 5
@@ -44,8 +45,8 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
     """Run every stage, write ``cfg.out/summary.json`` and return the summary."""
     from converters.lite import ConvertOptions, convert
     from host_tools.bench.accuracy import ms_accuracy
+    from host_tools.bench.execute import RunContext
     from host_tools.bench.ort_reference import ort_latency
-    from host_tools.bench.remote import RemoteOptions
     from host_tools.bench.runner import BenchConfig, run_device_bench
     from host_tools.data.mnist import fetch_mnist, load_mnist
     from host_tools.data.transforms import normalize
@@ -76,9 +77,9 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
     say(f"[5/5] bench: device_bench, {cfg.loops} runs, {cfg.threads} thread(s), device {cfg.device}")
     with demo_target(cfg.device, say) as where:
         say(f"      on {where.description}")
-        remote = RemoteOptions(say=lambda m: say(f"      {m}"))
+        ctx = RunContext(say=lambda m: say(f"      {m}"))
         for name, path in ms_paths.items():
-            bench = run_device_bench(path, where.target, BenchConfig(cfg.loops, cfg.warmup, cfg.threads), remote)
+            bench = run_device_bench(path, where.target, BenchConfig(cfg.loops, cfg.warmup, cfg.threads), ctx)
             variants.append(_variant(name, path, accuracies[name], bench))
     reference = ort_latency(onnx_path, cfg.loops, cfg.warmup, cfg.threads)
     reference.pop("runs")
@@ -98,7 +99,7 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
 
 def render_table(summary: dict[str, Any]) -> str:
     """The terminal table of a demo summary."""
-    rows = [("variant", "bytes", "accuracy", "p50 ms", "p90 ms", "init ms", "peak RSS MiB")]
+    rows = []
     for v in summary["variants"]:
         lat = v["bench"]["latency_ms"]
         rss = v["bench"].get("memory", {}).get("peak_rss_kb")
@@ -111,10 +112,8 @@ def render_table(summary: dict[str, Any]) -> str:
         "onnx (onnxruntime)", f"{summary['onnx']['bytes']:,}", f"{summary['test_accuracy']:.2%}*",
         f"{ort['p50']:.4f}", f"{ort['p90']:.4f}", "-", "-",
     ))  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in rows]  # fmt: skip
-    lines.insert(1, "-" * len(lines[0]))
+    head = ("variant", "bytes", "accuracy", "p50 ms", "p90 ms", "init ms", "peak RSS MiB")
+    lines = [render_table(rows, head, right=range(1, len(head)))]
     where = summary.get("target", {}).get("description", "local")
     lines.append("* MindSpore test accuracy; onnxruntime timed from Python on the host.")
     lines.append(f".ms timed by device_bench on {where}. Demo took {summary['wall_seconds']:.0f} s.")

@@ -8,56 +8,12 @@ counter rises. The result says so.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
-STATUS = {"1": "unknown", "2": "charging", "3": "discharging", "4": "not charging", "5": "full"}
+from host_tools.targets.adb_parse import BatteryReading
+
 WARNING = ("power: the battery in sysfs was not readable on the device (SELinux on most phones); power comes "
            "from `dumpsys battery` (charge counter before and after the whole run, start-up included; coarse)")
-
-
-@dataclass(frozen=True)
-class BatteryReading:
-    """One ``dumpsys battery``; None where the device did not say."""
-
-    level: int | None
-    status: str | None
-    temperature_c: float | None
-    voltage_mv: int | None
-    charge_counter_uah: int | None
-    powered: bool | None  # AC, USB, wireless or dock
-    current_now: int | None = None  # some vendors print it (units vary); informational only
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def parse_battery(text: str) -> BatteryReading:
-    """``dumpsys battery`` text -> BatteryReading (keys are matched case-insensitively; extra lines ignored)."""
-    raw: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.strip().partition(":")
-        if sep and key:
-            raw.setdefault(key.strip().lower(), value.strip())
-    temp = _int(raw.get("temperature"))
-    powered = [raw.get(f"{k} powered") for k in ("ac", "usb", "wireless", "dock")]
-    known = [p for p in powered if p in ("true", "false")]
-    return BatteryReading(
-        level=_int(raw.get("level")),
-        status=STATUS.get(raw.get("status", ""), raw.get("status")),
-        temperature_c=temp / 10 if temp is not None else None,
-        voltage_mv=_int(raw.get("voltage")),
-        charge_counter_uah=_int(raw.get("charge counter")),
-        powered=("true" in known) if known else None,
-        current_now=_int(raw.get("current now")),
-    )
 
 
 def inferences(doc: dict[str, Any]) -> int:

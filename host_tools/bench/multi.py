@@ -5,6 +5,8 @@
 - Several targets (``--all``) run in parallel, one thread per device, each with its own job list, and
   every run is stored as its own result. A failure on one device does not stop the others.
 Ctrl-C goes to every device_bench that runs (``interrupt.forwarding``); no new run starts afterwards.
+A job that fails for any reason is recorded as failed (an unexpected exception as an internal error, exit 1)
+and the other jobs go on.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from host_tools.bench import interrupt
+from host_tools.bench.execute import RunContext
 from host_tools.bench.options import BenchConfig
-from host_tools.bench.remote import RemoteOptions
 from host_tools.bench.session import BenchRun, bench_and_store
 from host_tools.bench.stats import summarize
 from host_tools.errors import MindedgeError
-from host_tools.targets.base import open_target
+from host_tools.table import render_table
+from host_tools.targets.registry import open_target
 
 Say = Callable[[str], object]
 LineFactory = Callable[[Say], Callable[[str], None] | None]
@@ -32,6 +35,19 @@ LineFactory = Callable[[Say], Callable[[str], None] | None]
 class Job:
     model: Path
     round: int | None = None  # 0-based, with interleave
+
+
+class InternalError(MindedgeError):
+    """An unexpected exception in one job: recorded with its type, exit 1 (a bug to report)."""
+
+    exit_code = 1
+
+    @classmethod
+    def wrap(cls, e: BaseException) -> InternalError:
+        import traceback
+
+        return cls(f"internal error: {type(e).__name__}: {e}", hint="rerun with --verbose and report it",
+                   detail="".join(traceback.format_exception(e)))
 
 
 @dataclass
@@ -58,6 +74,8 @@ class MultiReport:
         codes += [o.run.exit_code for o in self.outcomes if o.run is not None and o.run.status != "ok"]
         if any(c in (130, 143) for c in codes):
             return next(c for c in codes if c in (130, 143))
+        if any(c == 1 for c in codes):
+            return 1
         if any(o.status == "accuracy_failed" for o in self.outcomes):
             return 3
         return 2 if codes else 0
@@ -93,11 +111,12 @@ def run_jobs(specs: list[str], jobs: list[Job], cfg: BenchConfig, db: Path, say:
         tsay = _prefixed(say, spec, many)
         try:
             target = open_target(spec, port)
-        except MindedgeError as e:
+        except Exception as e:
+            err = e if isinstance(e, MindedgeError) else InternalError.wrap(e)
             with lock:
-                report.outcomes.extend(JobOutcome(spec, j, error=e) for j in jobs)
+                report.outcomes.extend(JobOutcome(spec, j, error=err) for j in jobs)
             return
-        remote = RemoteOptions(say=tsay)
+        ctx = RunContext(say=tsay)
         for job in jobs:
             if stop.is_set() or interrupt.received():
                 break
@@ -109,9 +128,11 @@ def run_jobs(specs: list[str], jobs: list[Job], cfg: BenchConfig, db: Path, say:
             outcome = JobOutcome(target.name, job)
             try:
                 outcome.run = bench_and_store(job.model, target, cfg, db, on_line=lines(tsay), say=tsay,
-                                              remote=remote, extra=extra)
+                                              ctx=ctx, extra=extra)
             except MindedgeError as e:
                 outcome.error = e
+            except Exception as e:
+                outcome.error = InternalError.wrap(e)
             with lock:
                 report.outcomes.append(outcome)
         report.seconds[target.name] = time.perf_counter() - t0
@@ -135,7 +156,7 @@ def run_jobs(specs: list[str], jobs: list[Job], cfg: BenchConfig, db: Path, say:
 
 def render_outcomes(report: MultiReport) -> str:
     """One line per run: target, model, round, status, p50, result id or error."""
-    rows = [("target", "model", "round", "status", "runs", "p50 ms", "result")]
+    rows = []
     for o in report.outcomes:
         lat = o.run.result.latency_ms if o.run is not None else None
         rows.append((
@@ -143,7 +164,7 @@ def render_outcomes(report: MultiReport) -> str:
             str(len(lat.runs)) if lat else "-", f"{lat.p50:.4f}" if lat and lat.p50 is not None else "-",
             f"#{o.run.id}" if o.run is not None else (o.error.message[:80] if o.error else "-"),
         ))  # fmt: skip
-    return _table(rows)
+    return render_table(rows, ("target", "model", "round", "status", "runs", "p50 ms", "result"), right=(4, 5))
 
 
 def pooled(report: MultiReport) -> dict[tuple[str, str], dict[str, Any]]:
@@ -159,15 +180,9 @@ def pooled(report: MultiReport) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def render_pooled(report: MultiReport) -> str:
-    rows = [("target", "model", "rounds", "runs", "p50 ms", "p90 ms", "round p50s ms")]
+    rows = []
     for (spec, name), s in pooled(report).items():
         rows.append((spec, name, str(len(s["round_p50s"])), str(len(s["runs"])), f"{s['p50']:.4f}", f"{s['p90']:.4f}",
                      " ".join(f"{p:.4f}" for p in s["round_p50s"])))
-    return _table(rows)
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "-" * max(len(line) for line in lines))
-    return "\n".join(lines)
+    return render_table(rows, ("target", "model", "rounds", "runs", "p50 ms", "p90 ms", "round p50s ms"),
+                        right=(2, 3, 4, 5))

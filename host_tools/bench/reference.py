@@ -8,6 +8,7 @@ little-endian float32.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,15 @@ from typing import Any
 import numpy as np
 
 from host_tools import manifest as manifest_mod
+from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig
 from host_tools.bench.runtime import ms_input_shape, to_model_layout
+from host_tools.deploy import ModelFiles
 from host_tools.errors import ConfigError, DataError
+from host_tools.files import sha256_file
 
 SEED = 0
+Say = Callable[[str], object]
 
 
 @dataclass(frozen=True)
@@ -44,22 +49,23 @@ class Plan:
     skipped: str | None = None
 
 
-def parent_onnx(model: Path) -> tuple[Path | None, manifest_mod.Manifest | None, str | None]:
+def parent_onnx(model: BenchModel) -> tuple[Path | None, manifest_mod.Manifest | None, str | None]:
     """(parent ONNX, the .ms manifest, why there is none) for ``model``."""
-    man = manifest_mod.load(model)
+    man = model.manifest
+    name = model.path.name
     if man is None:
-        return None, None, f"{model.name} has no manifest ({manifest_mod.manifest_path(model).name})"
+        return None, None, f"{name} has no manifest ({manifest_mod.manifest_path(model.path).name})"
     parent = (man.parent or {}).get("path")
     if not parent:
-        return None, man, f"the manifest of {model.name} names no parent model"
+        return None, man, f"the manifest of {name} names no parent model"
     path = Path(parent)
     if path.suffix.lower() != ".onnx":
-        return None, man, f"the parent of {model.name} is not ONNX ({path.name})"
+        return None, man, f"the parent of {name} is not ONNX ({path.name})"
     if not path.is_file():
         return None, man, f"the parent ONNX {path} no longer exists"
     want = (man.parent or {}).get("sha256")
-    if want and manifest_mod.sha256_file(path) != want:
-        return None, man, f"the parent ONNX {path.name} changed since {model.name} was converted"
+    if want and sha256_file(path) != want:
+        return None, man, f"the parent ONNX {path.name} changed since {name} was converted"
     return path, man, None
 
 
@@ -113,7 +119,7 @@ def _user_inputs(path: Path, ms_shape: list[int], sample: list[int]) -> np.ndarr
     return from_model_layout(data.reshape(-1, *ms_shape[1:]), sample)
 
 
-def build(model: Path, cfg: BenchConfig, workdir: Path) -> Plan:
+def build(model: BenchModel, cfg: BenchConfig, workdir: Path) -> Plan:
     """Decide on the accuracy check for ``model`` and, when it runs, write its input and reference files."""
     if cfg.accuracy is False:
         return Plan(None)
@@ -127,7 +133,7 @@ def build(model: Path, cfg: BenchConfig, workdir: Path) -> Plan:
     from converters.verify import onnx_reference
 
     sample = onnx_sample_shape(onnx_path)
-    ms_shape = man.inputs[0].shape if man.inputs else ms_input_shape(model)
+    ms_shape = model.input_shape() or ms_input_shape(model.path)
     if cfg.in_data_file is not None:
         x, source = _user_inputs(Path(cfg.in_data_file), ms_shape, sample), f"--in-data {cfg.in_data_file}"
     else:
@@ -147,3 +153,22 @@ def build(model: Path, cfg: BenchConfig, workdir: Path) -> Plan:
     refs = References(inputs_file, outputs_file, len(x), source, f"onnxruntime {onnxruntime.__version__} on "
                       f"{onnx_path.name}")  # fmt: skip
     return Plan(refs)
+
+
+def model_files(models: list[Path], accuracy: bool | None, samples: int, workdir: Path, say: Say) -> list[ModelFiles]:
+    """Each model with the accuracy inputs and references ``mindedge bench`` would use (for ``mindedge deploy``)."""
+    out = []
+    for i, path in enumerate(models):
+        model = BenchModel.load(path)
+        work = workdir / str(i)
+        work.mkdir(parents=True)
+        plan = build(model, BenchConfig(accuracy=accuracy, samples=samples), work)
+        if plan.refs is not None:
+            say(f"{path.name}: accuracy data: {plan.refs.samples} inputs ({plan.refs.inputs}) and "
+                f"{plan.refs.reference} outputs")
+            out.append(ModelFiles(path, plan.refs.inputs_file, plan.refs.outputs_file))
+        else:
+            if plan.skipped:
+                say(f"{path.name}: {plan.skipped}")
+            out.append(ModelFiles(path))
+    return out

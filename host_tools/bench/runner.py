@@ -1,41 +1,22 @@
-"""Drive device_bench on a target and turn its output into a ``BenchResult``."""
+"""Turn a device_bench run (``execute``) into a ``BenchResult``, or into the error that explains it."""
 
 from __future__ import annotations
 
-import json
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_tools import __version__, sdk
+from host_tools import __version__
+from host_tools.bench.execute import Execution, RunContext, execute
+from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig, bench_argv
 from host_tools.bench.result import BenchResult, parse_result
 from host_tools.errors import BenchmarkError, ModelError
+from host_tools.files import write_json
 from host_tools.targets.base import RunResult, Target
 
-__all__ = ["BenchConfig", "Execution", "bench_argv", "error_line", "execute", "run_device_bench"]
+__all__ = ["BenchConfig", "Execution", "bench_argv", "error_line", "failure", "finish", "run_device_bench"]
 
 EXIT_OK, EXIT_USER, EXIT_ACCURACY = 0, 2, 3
-EXIT_INTERRUPTED = (130, 143)
-LineSink = Callable[[str], object]
-
-
-@dataclass(frozen=True)
-class Execution:
-    """What one device_bench run left behind: its exit code, stderr and JSON (if it wrote one)."""
-
-    exit_code: int
-    stderr: str
-    json_text: str | None
-    host_signal: int | None = None  # a signal the host received and forwarded while it ran
-    target_props: dict[str, Any] | None = None  # the device's properties, read before the run (remote targets)
-    extra: dict[str, Any] = field(default_factory=dict)  # host-side facts for the result (deploy, ...)
-
-    @property
-    def interrupted(self) -> bool:
-        return self.exit_code in EXIT_INTERRUPTED or self.host_signal is not None
 
 
 def error_line(run: RunResult | Execution) -> str:
@@ -49,43 +30,6 @@ def error_line(run: RunResult | Execution) -> str:
         if "error" in ln.lower():
             return ln.removeprefix("device_bench: error: ")
     return lines[-1] if lines else "no output"
-
-
-def check_inputs(model: Path, cfg: BenchConfig) -> None:
-    if not model.is_file():
-        raise ModelError(f"model file {model} does not exist")
-    cfg.validate()
-
-
-def execute(model: Path, target: Target, cfg: BenchConfig, on_line: LineSink | None = None,
-            remote: Any = None) -> Execution:
-    """Run device_bench once; with ``on_line`` stderr is streamed and Ctrl-C forwarded. On an adb target
-    the model, device_bench and its data are deployed first (``remote``: a ``RemoteOptions``)."""
-    from host_tools.targets.adb import AdbTarget
-    from host_tools.targets.local import LocalTarget
-
-    model = Path(model)
-    check_inputs(model, cfg)
-    if isinstance(target, AdbTarget):
-        from host_tools.bench.remote import RemoteOptions, execute_remote
-
-        out = execute_remote(model, target, cfg, on_line, remote or RemoteOptions())
-        return Execution(out.exit_code, out.stderr, out.json_text, out.host_signal, out.target_props, out.extra)
-    exe = sdk.native_binary("device_bench")
-    env = sdk.require_sdk().lib_path_env()
-    with tempfile.TemporaryDirectory(prefix="mindedge-bench-") as tmp:
-        json_out = Path(tmp) / "bench.json"
-        if on_line is not None and isinstance(target, LocalTarget):
-            from host_tools.bench.process import run_streaming
-
-            argv = bench_argv(exe, model, cfg, json_out, quiet=False)
-            streamed = run_streaming(argv, env, on_line, timeout=cfg.timeout_s)
-            code, stderr, stdout, host_signal = streamed.exit_code, streamed.stderr, "", streamed.host_signal
-        else:
-            run = target.run(bench_argv(exe, model, cfg, json_out), env=env, timeout=cfg.timeout_s)
-            code, stderr, stdout, host_signal = run.exit_code, run.stderr, run.stdout, None
-        text = json_out.read_text() if json_out.exists() else (stdout if stdout.lstrip().startswith("{") else None)
-    return Execution(exit_code=code, stderr=stderr, json_text=text, host_signal=host_signal)
 
 
 def failure(model: Path, cfg: BenchConfig, ex: Execution) -> BenchmarkError:
@@ -103,21 +47,20 @@ def failure(model: Path, cfg: BenchConfig, ex: Execution) -> BenchmarkError:
     return kind(f"device_bench failed on {model.name} ({how}){said}", detail=ex.stderr)
 
 
-def with_target(result: BenchResult, target: Target, props: dict[str, Any] | None = None) -> BenchResult:
-    """Merge the host's description of the target into the result. For a local target device_bench's own
-    view wins; for a device the host's (kind adb, serial, model, SoC, battery) wins over the binary's."""
-    props = dict(props) if props is not None else {**target.properties(), "emulated": target.emulated}
-    props["emulated"] = bool(props.get("emulated"))
+def with_target(result: BenchResult, props: dict[str, Any]) -> BenchResult:
+    """Merge the host's description of the target into the result: the host's view (kind, name, model, SoC,
+    battery, emulated) wins; device_bench's own view of a key the host also gives is kept as ``device_bench_KEY``."""
+    props = {**props, "emulated": bool(props.get("emulated"))}
     own = result.target
-    result.target = {**props, **own, "emulated": props["emulated"]} if props.get("kind") == "local" else {
-        **{f"device_bench_{k}" if k in props else k: v for k, v in own.items()}, **props}
+    result.target = {**{f"device_bench_{k}" if k in props else k: v for k, v in own.items()}, **props}
     return result
 
 
 def finish(result: BenchResult, ex: Execution, target: Target, model: Path | None = None) -> BenchResult:
-    """``with_target`` plus the host-side facts of the run (deploy report, ...) in ``extra``; a result from
-    a device names the host's model file (the device path goes to ``extra.remote.model``)."""
-    with_target(result, target, ex.target_props)
+    """``with_target`` plus the host-side facts of the run (deploy report, ...) in ``extra``; the result names
+    the host's model file (the target's path goes to ``extra.remote.model``)."""
+    props = ex.target_props if ex.target_props is not None else {**target.properties()}
+    with_target(result, {**props, "emulated": props.get("emulated") in (True, "true")})
     result.extra.update(ex.extra)
     remote = result.extra.get("remote")
     if model is not None and isinstance(remote, dict):
@@ -126,20 +69,16 @@ def finish(result: BenchResult, ex: Execution, target: Target, model: Path | Non
     return result
 
 
-def run_device_bench(model: Path, target: Target, cfg: BenchConfig, remote: Any = None) -> BenchResult:
+def run_device_bench(model: Path | BenchModel, target: Target, cfg: BenchConfig,
+                     ctx: RunContext | None = None) -> BenchResult:
     """Run device_bench for ``model`` on ``target`` and parse its JSON; any non-zero exit is an error."""
-    model = Path(model)
-    ex = execute(model, target, cfg, remote=remote)
+    bm = model if isinstance(model, BenchModel) else BenchModel.load(Path(model))
+    cfg.validate()
+    ex = execute(bm, target, cfg, ctx=ctx)
     if ex.exit_code != EXIT_OK or ex.json_text is None:
-        raise failure(model, cfg, ex)
-    return finish(parse_result(ex.json_text), ex, target, model)
+        raise failure(bm.path, cfg, ex)
+    return finish(parse_result(ex.json_text), ex, target, bm.path)
 
 
 def save_result(result: BenchResult, path: Path) -> None:
-    from host_tools.manifest import write_json
-
     write_json(path, result.to_dict())
-
-
-def load_result(path: Path) -> BenchResult:
-    return parse_result(json.loads(Path(path).read_text()))

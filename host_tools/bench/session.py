@@ -19,23 +19,16 @@ from typing import Any
 
 from host_tools import __version__
 from host_tools.bench import reference
+from host_tools.bench.execute import DeviceLost, Execution, RunContext, execute
+from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig
-from host_tools.bench.remote import DeviceLost, RemoteOptions
 from host_tools.bench.render import accuracy_headline
 from host_tools.bench.result import BenchResult, LatencyStats, ModelInfo, parse_result
-from host_tools.bench.runner import (
-    EXIT_ACCURACY,
-    EXIT_OK,
-    EXIT_USER,
-    Execution,
-    check_inputs,
-    execute,
-    failure,
-    finish,
-)
+from host_tools.bench.runner import EXIT_ACCURACY, EXIT_OK, EXIT_USER, failure, finish
 from host_tools.bench.store import StoreError, open_store
 from host_tools.errors import BenchmarkError, DeviceError
-from host_tools.targets.base import Target, open_target
+from host_tools.files import write_json
+from host_tools.targets.base import Target, new_token
 
 Say = Callable[[str], object]
 PROGRESS = re.compile(r"^device_bench: ((?:phase|timed|cooldown|samples): .+)$")
@@ -87,12 +80,11 @@ def progress_printer(say: Say, verbose: bool) -> Callable[[str], None]:
     return on_line
 
 
-def _failed_result(model: Path, target: Target, cfg: BenchConfig, props: dict[str, Any] | None = None) -> BenchResult:
+def _failed_result(model: BenchModel, target: Target, cfg: BenchConfig,
+                   props: dict[str, Any] | None = None) -> BenchResult:
     """A result with no measurements, for a device_bench run that wrote no JSON."""
-    from host_tools.manifest import sha256_file
-
     empty = LatencyStats([], *[None] * 7)
-    info = ModelInfo(path=str(model), sha256=sha256_file(model), bytes=model.stat().st_size)
+    info = ModelInfo(path=str(model.path), sha256=model.sha256, bytes=model.bytes)
     props = dict(props) if props is not None else {**target.properties(), "emulated": target.emulated}
     return BenchResult(tool_version="", target=props, model=info, config=_host_config(cfg), init_ms=None,
                        first_ms=None, latency_ms=empty, memory={})  # fmt: skip
@@ -103,31 +95,30 @@ def _host_config(cfg: BenchConfig) -> dict[str, Any]:
 
 
 def _save_unsaved(result: BenchResult, workspace: Path) -> Path:
-    from host_tools.manifest import write_json
-
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    path = workspace / "unsaved" / f"result-{stamp}.json"
+    """``unsaved/result-<UTC time to the microsecond>-<random>.json``: parallel runs never collide."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    path = workspace / "unsaved" / f"result-{stamp}-{new_token()[:6]}.json"
     write_json(path, result.to_dict())
     return path
 
 
-def _outcome(model: Path, target: Target, cfg: BenchConfig, run_cfg: BenchConfig,
+def _outcome(model: BenchModel, target: Target, cfg: BenchConfig, run_cfg: BenchConfig,
              ex: Execution) -> tuple[BenchResult, str]:
     """The result to store and its status; errors for runs that leave nothing worth storing."""
     if ex.json_text is not None:
-        result = finish(parse_result(ex.json_text), ex, target, model)
+        result = finish(parse_result(ex.json_text), ex, target, model.path)
         return result, status_of(ex, result)
     if ex.interrupted:
         raise BenchInterrupted("interrupted before device_bench wrote a result; nothing was stored",
                                ex.host_signal or ex.exit_code - 128)  # fmt: skip
     if ex.exit_code == EXIT_USER:  # bad flags, model or input data: nothing was measured
-        raise failure(model, run_cfg, ex)
+        raise failure(model.path, run_cfg, ex)
     result = _failed_result(model, target, cfg, ex.target_props)
     result.extra.update(ex.extra)
     return result, "failed"
 
 
-def _lost_result(model: Path, target: Target, cfg: BenchConfig, lost: DeviceLost) -> BenchResult:
+def _lost_result(model: BenchModel, target: Target, cfg: BenchConfig, lost: DeviceLost) -> BenchResult:
     """What the host knows of a run whose device disappeared: no measurements, the progress it had seen."""
     result = _failed_result(model, target, cfg, lost.target_props)
     progress = [ln for ln in lost.stderr.splitlines() if PROGRESS.match(ln)]
@@ -138,22 +129,19 @@ def _lost_result(model: Path, target: Target, cfg: BenchConfig, lost: DeviceLost
     return result
 
 
-def bench_and_store(model: Path, target_spec: str | Target, cfg: BenchConfig, db: Path,
+def bench_and_store(model: Path, target: Target, cfg: BenchConfig, db: Path,
                     on_line: Callable[[str], None] | None = None, say: Say = print,
-                    remote: RemoteOptions | None = None, extra: dict[str, Any] | None = None) -> BenchRun:
+                    ctx: RunContext | None = None, extra: dict[str, Any] | None = None) -> BenchRun:
     """Run device_bench on ``model`` and store the result in ``db``; see the module doc for what is stored.
-    ``target_spec`` is a spec (``local``, ``adb``, ``adb:SERIAL``) or an open target; results are stored
-    under the target's name (``adb:SERIAL`` even when the spec was plain ``adb``)."""
-    model = Path(model)
-    target = open_target(target_spec) if isinstance(target_spec, str) else target_spec
+    Results are stored under the target's name (``adb:SERIAL`` even when it was opened as plain ``adb``)."""
+    bm = BenchModel.load(Path(model))
+    cfg.validate()
     target_spec = target.name
-    check_inputs(model, cfg)
-    variant = cfg.variant or model.stem
-    fmt = model.suffix.lstrip(".").lower() or "ms"
+    variant = cfg.variant or bm.path.stem
     with open_store(db) as store, tempfile.TemporaryDirectory(prefix="mindedge-acc-") as tmp:
         # the store is opened first: a corrupted or locked one stops us before a long run
-        say(f"benchmarking {model.name} on {target_spec} ...")
-        plan = reference.build(model, cfg, Path(tmp))
+        say(f"benchmarking {bm.path.name} on {target_spec} ...")
+        plan = reference.build(bm, cfg, Path(tmp))
         run_cfg = cfg
         if plan.refs is not None:
             say(f"accuracy: {plan.refs.samples} inputs ({plan.refs.inputs}) vs {plan.refs.reference}")
@@ -163,12 +151,12 @@ def bench_and_store(model: Path, target_spec: str | Target, cfg: BenchConfig, db
             say(plan.skipped)
         lost: DeviceLost | None = None
         try:
-            ex = execute(model, target, run_cfg, on_line, remote=remote or RemoteOptions(say=say))
-            result, status = _outcome(model, target, cfg, run_cfg, ex)
-            error = None if status == "ok" else _error_text(status, ex, model, run_cfg)
+            ex = execute(bm, target, run_cfg, on_line, ctx or RunContext(say=say))
+            result, status = _outcome(bm, target, cfg, run_cfg, ex)
+            error = None if status == "ok" else _error_text(status, ex, bm.path, run_cfg)
         except DeviceLost as e:
             lost, ex = e, Execution(exit_code=-1, stderr=e.stderr, json_text=None)
-            result, status, error = _lost_result(model, target, cfg, e), "interrupted", e.message
+            result, status, error = _lost_result(bm, target, cfg, e), "interrupted", e.message
         if plan.skipped:
             result.warnings.append(plan.skipped)
         if plan.refs is not None and result.accuracy is not None:
@@ -176,7 +164,7 @@ def bench_and_store(model: Path, target_spec: str | Target, cfg: BenchConfig, db
         result.extra["host"] = {"mindedge": __version__, "target": target_spec, "variant": variant}
         result.extra.update(extra or {})
         try:
-            rid = store.add(result, status=status, target=target_spec, variant=variant, model_format=fmt,
+            rid = store.add(result, status=status, target=target_spec, variant=variant, model_format=bm.format,
                             host_config=_host_config(cfg), error=error)  # fmt: skip
         except StoreError as e:
             saved = _save_unsaved(result, db.parent)
@@ -186,7 +174,7 @@ def bench_and_store(model: Path, target_spec: str | Target, cfg: BenchConfig, db
                           hint=lost.hint, detail=lost.stderr)
     run = BenchRun(id=rid, status=status, result=result, store=db, exit_code=ex.exit_code)
     if status == "failed":
-        err = failure(model, run_cfg, ex)
+        err = failure(bm.path, run_cfg, ex)
         raise type(err)(f"{err.message} (stored as result #{rid})", hint=err.hint, detail=err.detail)
     return run
 

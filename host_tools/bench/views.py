@@ -8,6 +8,7 @@ from typing import Any
 from host_tools.bench.render import accuracy_headline, fmt_ms, histogram
 from host_tools.bench.result import BenchResult
 from host_tools.bench.store import ResultSummary, StoredResult
+from host_tools.table import render_table
 
 MISSING = "-"
 
@@ -25,22 +26,17 @@ def _fmt(value: Any, spec: str, unit: str = "") -> str:
     return MISSING if v is None else f"{v:{spec}}{unit}"
 
 
-def _table(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-            .rstrip() for r in rows]  # fmt: skip
-
-
 def render_list(rows: list[ResultSummary]) -> str:
     """One line per result, newest first."""
     if not rows:
         return "no results"
-    table = [("ID", "DATE (UTC)", "TARGET", "MODEL", "RUNS", "P50", "P90", "STATUS")]
+    table = []
     for r in rows:
         table.append((str(r.id), r.created_at.replace("T", " ").removesuffix("Z")[:16], r.target,
                       f"{r.variant} ({r.model_sha256[:8]})", str(r.runs), _ms(r.p50_ms), _ms(r.p90_ms),
                       r.status))  # fmt: skip
-    return "\n".join(_table(table, right={0, 4, 5, 6}))
+    return render_table(table, ("ID", "DATE (UTC)", "TARGET", "MODEL", "RUNS", "P50", "P90", "STATUS"),
+                        right=(0, 4, 5, 6))
 
 
 def _target_line(result: BenchResult, spec: str) -> str:
@@ -201,7 +197,7 @@ def ratio(a: Any, b: Any) -> str:
 
 def render_compare(a: StoredResult, b: StoredResult) -> str:
     """Two results side by side with B/A ratios."""
-    rows: list[tuple[str, ...]] = [("", f"A #{a.id}", f"B #{b.id}", "B/A")]
+    rows: list[tuple[str, ...]] = []
     for label, get in (
         ("model", lambda s: f"{s.variant} ({s.result.model.sha256[:8]})"),
         ("target", lambda s: s.target),
@@ -214,4 +210,4 @@ def render_compare(a: StoredResult, b: StoredResult) -> str:
     for label, get, show in _COMPARED:
         va, vb = get(a), get(b)
         rows.append((label, show(va), show(vb), ratio(va, vb)))
-    return "\n".join(_table(rows, right={1, 2, 3}))
+    return render_table(rows, ("", f"A #{a.id}", f"B #{b.id}", "B/A"), right=(1, 2, 3))

@@ -1,8 +1,9 @@
-"""``mindedge deploy``: put models, the device's device_bench build, its libraries and data on a device.
+"""Deploy: put models, the target's device_bench build, its libraries and data on any target.
 
-Device layout (all under ``/data/local/tmp/mindedge``, the folder adb may write to)::
+Layout under the target's ``root`` (``/data/local/tmp/mindedge`` on a phone, ``$MINDEDGE_HOME/targets/local``
+for the host)::
 
-    device_bench                  the build for the device's ABI
+    device_bench                  the build for the target's ABI
     lib/*.so                      MindSpore Lite runtime libraries (device_bench runs with LD_LIBRARY_PATH=lib)
     models/NAME                   the models, under their own file names
     data/NAME.inputs.bin          input samples (--inDataFile) for model NAME
@@ -13,28 +14,43 @@ Device layout (all under ``/data/local/tmp/mindedge``, the folder adb may write 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from host_tools.deploy.binaries import BenchBuild, find_build
-from host_tools.deploy.sync import HOST_DIGESTS, HostDigests, Item, Progress, SyncReport, sync_files
+from host_tools.targets.base import Target
+from host_tools.targets.push import Item, Progress, SyncReport, progress_printer
 
-DEVICE_DIR = "/data/local/tmp/mindedge"
-BINARY = f"{DEVICE_DIR}/device_bench"
-LIB_DIR = f"{DEVICE_DIR}/lib"
-RUNS_DIR = f"{DEVICE_DIR}/runs"
+__all__ = ["BenchBuild", "Deployment", "Layout", "ModelFiles", "SyncReport", "build_for", "deploy", "deploy_to"]
 
-__all__ = ["BINARY", "DEVICE_DIR", "LIB_DIR", "RUNS_DIR", "BenchBuild", "Deployment", "ModelFiles", "SyncReport",
-           "build_for", "deploy", "model_path"]
+Say = Callable[[str], object]
 
 
-def model_path(model: Path) -> str:
-    return posixpath.join(DEVICE_DIR, "models", Path(model).name)
+@dataclass(frozen=True)
+class Layout:
+    """Where things go under a target's deploy folder."""
 
+    root: str
 
-def data_path(model: Path, kind: str) -> str:
-    return posixpath.join(DEVICE_DIR, "data", f"{Path(model).name}.{kind}.bin")
+    @property
+    def binary(self) -> str:
+        return posixpath.join(self.root, "device_bench")
+
+    @property
+    def lib_dir(self) -> str:
+        return posixpath.join(self.root, "lib")
+
+    @property
+    def runs_dir(self) -> str:
+        return posixpath.join(self.root, "runs")
+
+    def model(self, model: Path) -> str:
+        return posixpath.join(self.root, "models", Path(model).name)
+
+    def data(self, model: Path, kind: str) -> str:
+        return posixpath.join(self.root, "data", f"{Path(model).name}.{kind}.bin")
 
 
 @dataclass(frozen=True)
@@ -45,19 +61,19 @@ class ModelFiles:
     inputs: Path | None = None  # --inDataFile
     reference: Path | None = None  # --benchmarkDataFile
 
-    def items(self) -> list[Item]:
-        out = [Item(Path(self.model), model_path(self.model))]
+    def items(self, layout: Layout) -> list[Item]:
+        out = [Item(Path(self.model), layout.model(self.model))]
         if self.inputs is not None:
-            out.append(Item(Path(self.inputs), data_path(self.model, "inputs")))
+            out.append(Item(Path(self.inputs), layout.data(self.model, "inputs")))
         if self.reference is not None:
-            out.append(Item(Path(self.reference), data_path(self.model, "reference")))
+            out.append(Item(Path(self.reference), layout.data(self.model, "reference")))
         return out
 
-    def remote(self, local: Path | None) -> str | None:
-        """The device path of one of this model's files (None stays None)."""
+    def remote(self, layout: Layout, local: Path | None) -> str | None:
+        """The target path of one of this model's files (None stays None)."""
         if local is None:
             return None
-        for item in self.items():
+        for item in self.items(layout):
             if Path(item.local) == Path(local):
                 return item.remote
         raise KeyError(local)
@@ -65,30 +81,47 @@ class ModelFiles:
 
 @dataclass(frozen=True)
 class Deployment:
-    """What is on the device after ``deploy``."""
+    """What is on the target after ``deploy``."""
 
     build: BenchBuild
     report: SyncReport
+    layout: Layout
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.report.to_dict(), "device_dir": DEVICE_DIR, "abi": self.build.abi,
+        return {**self.report.to_dict(), "device_dir": self.layout.root, "abi": self.build.abi,
                 "bench_binary": str(self.build.source), "libs": len(self.build.libs)}
 
 
-def build_for(target: Any, props: dict[str, str], bench_binary: Path | None = None,
+def build_for(target: Target, props: dict[str, str], bench_binary: Path | None = None,
               bench_libs: list[Path] | None = None) -> BenchBuild:
-    """The device_bench build for ``target`` (properties from ``target.properties()``)."""
-    return find_build(props.get("abi", ""), props.get("emulated") == "true", target.serial, bench_binary, bench_libs)
+    """The device_bench build for ``target`` (``props``: its ``properties()``)."""
+    return find_build(props.get("abi", ""), props.get("runs_host_binaries") == "true", target.name, bench_binary,
+                      bench_libs)
 
 
-def deploy(target: Any, models: list[ModelFiles], build: BenchBuild, progress: Progress | None = None,
-           digests: HostDigests = HOST_DIGESTS, memo: dict[str, str] | None = None) -> Deployment:
+def deploy(target: Target, models: list[ModelFiles], build: BenchBuild, progress: Progress | None = None,
+           memo: dict[str, str] | None = None) -> Deployment:
     """Push ``build`` (binary + libraries) and ``models`` with their data; unchanged files are skipped
-    (``memo``: see ``sync_files``)."""
-    items = [Item(build.binary, BINARY)]
-    items += [Item(lib, posixpath.join(LIB_DIR, lib.name)) for lib in build.libs]
+    (``memo``: see ``targets.push.sync_files``)."""
+    layout = Layout(target.root)
+    items = [Item(build.binary, layout.binary)]
+    items += [Item(lib, posixpath.join(layout.lib_dir, lib.name)) for lib in build.libs]
     for m in models:
-        items += m.items()
-    report = sync_files(target, items, progress, digests, memo)
+        items += m.items(layout)
+    report = target.push(items, progress, memo)
     report.notes.extend(build.notes)
-    return Deployment(build, report)
+    return Deployment(build, report, layout)
+
+
+def deploy_to(targets: list[Target], models: list[ModelFiles], say: Say, bench_binary: Path | None = None,
+              bench_libs: list[Path] | None = None) -> list[Deployment]:
+    """``mindedge deploy``: ``models`` (with their data) onto every target, one after the other."""
+    done = []
+    for target in targets:
+        props = target.properties()
+        build = build_for(target, props, bench_binary, bench_libs)
+        emulated = " (emulated)" if props.get("emulated") == "true" else ""
+        say(f"{target.name}: {props.get('model') or props.get('hostname') or '?'}{emulated}, {props.get('abi')}: "
+            f"device_bench from {build.source}, {len(build.libs)} libraries")
+        done.append(deploy(target, models, build, progress=progress_printer(say, f"{target.name}: ")))
+    return done

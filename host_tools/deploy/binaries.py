@@ -2,8 +2,9 @@
 
 - ``arm64-v8a`` (and the other Android ABIs): ``--bench-binary``, else the NDK build in
   ``build/device_bench-android-arm64/device_bench`` (see device_bench/README.md);
-- ``x86_64`` on the emulated phone: the host build ``build/device_bench/device_bench`` (it runs the host's
-  binaries); a real x86_64 Android device needs an NDK build (``build/device_bench-android-x86_64``).
+- a target that runs the host's binaries (the local host, the emulated phone): the host build
+  ``build/device_bench/device_bench``; a real x86_64 Android device needs an NDK build
+  (``build/device_bench-android-x86_64``).
 
 Libraries: ``--bench-libs DIR`` (repeatable), else the SDK the binary was built against (``MSLITE_ROOT``
 in the ``CMakeCache.txt`` beside it), else the installed SDK for a host build. The binary is checked
@@ -21,7 +22,7 @@ from pathlib import Path
 from host_tools import paths
 from host_tools.elf import ElfError, elf_info, with_rpath
 from host_tools.errors import DeviceError, ToolMissing
-from host_tools.manifest import sha256_file
+from host_tools.files import sha256_file, staged
 
 ABI_MACHINE = {"arm64-v8a": "aarch64", "armeabi-v7a": "arm", "x86_64": "x86_64", "x86": "x86"}
 ANDROID_BUILD = {"arm64-v8a": "device_bench-android-arm64", "armeabi-v7a": "device_bench-android-armv7",
@@ -49,32 +50,32 @@ def ndk_hint(abi: str) -> str:
             f"&& cmake --build {out}; or pass --bench-binary PATH (see device_bench/README.md)")
 
 
-def default_binary(abi: str, emulated: bool) -> Path:
-    """Where the build for ``abi`` is expected (the emulated x86_64 phone runs the host build)."""
-    if abi == "x86_64" and emulated:
+def default_binary(abi: str, host_binaries: bool) -> Path:
+    """Where the build for ``abi`` is expected (a target that runs host binaries gets the host build)."""
+    if abi == "x86_64" and host_binaries:
         return paths.build_dir() / "device_bench" / "device_bench"
     return paths.build_dir() / ANDROID_BUILD[abi] / "device_bench"
 
 
-def find_build(abi: str, emulated: bool, serial: str, explicit: Path | None = None,
+def find_build(abi: str, host_binaries: bool, device: str, explicit: Path | None = None,
                lib_dirs: list[Path] | None = None) -> BenchBuild:
     """The device_bench build and libraries for a device; ToolMissing names what to build when none fits."""
     if not abi:
-        raise DeviceError(f"device {serial} reports no ABI (getprop ro.product.cpu.abi is empty)")
+        raise DeviceError(f"{device} reports no ABI (getprop ro.product.cpu.abi is empty)")
     if abi not in ABI_MACHINE:
-        raise ToolMissing(f"no device_bench build for ABI '{abi}' of device {serial}",
+        raise ToolMissing(f"no device_bench build for ABI '{abi}' of {device}",
                           hint=f"device_bench can be built for {', '.join(ABI_MACHINE)}")
-    binary = Path(explicit).expanduser() if explicit else default_binary(abi, emulated)
+    binary = Path(explicit).expanduser() if explicit else default_binary(abi, host_binaries)
     if not binary.is_file():
-        hint = "run `mindedge sdk build`" if abi == "x86_64" and emulated and not explicit else ndk_hint(abi)
-        raise ToolMissing(f"no device_bench for {abi} (device {serial}): {binary} does not exist", hint=hint)
-    check_binary(binary, abi, emulated, serial)
+        hint = "run `mindedge sdk build`" if abi == "x86_64" and host_binaries and not explicit else ndk_hint(abi)
+        raise ToolMissing(f"no device_bench for {abi} ({device}): {binary} does not exist", hint=hint)
+    check_binary(binary, abi, host_binaries, device)
     libs = runtime_libs(binary, lib_dirs)
     prepared, notes = device_copy(binary)
     return BenchBuild(binary=prepared, source=binary, abi=abi, libs=libs, notes=notes)
 
 
-def check_binary(binary: Path, abi: str, emulated: bool, serial: str) -> None:
+def check_binary(binary: Path, abi: str, host_binaries: bool, device: str) -> None:
     """A clear error when ``binary`` cannot run on the device (wrong CPU, or Linux vs Android loader)."""
     try:
         info = elf_info(binary)
@@ -82,13 +83,13 @@ def check_binary(binary: Path, abi: str, emulated: bool, serial: str) -> None:
         raise ToolMissing(f"{binary} is not a device_bench executable: {e}", hint=ndk_hint(abi)) from e
     want = ABI_MACHINE[abi]
     if info.machine != want:
-        raise ToolMissing(f"{binary} is built for {info.machine}, but device {serial} is {abi} ({want})",
-                          hint=ndk_hint(abi) if not emulated else "pass the matching --bench-binary")
-    if emulated and info.android:
-        raise ToolMissing(f"{binary} is an Android (bionic) build; the emulated phone runs host Linux binaries",
+        raise ToolMissing(f"{binary} is built for {info.machine}, but {device} is {abi} ({want})",
+                          hint=ndk_hint(abi) if not host_binaries else "pass the matching --bench-binary")
+    if host_binaries and info.android:
+        raise ToolMissing(f"{binary} is an Android (bionic) build; {device} runs the host's Linux binaries",
                           hint="use the host build from `mindedge sdk build` (build/device_bench/device_bench)")
-    if not emulated and info.interpreter and not info.android:
-        raise ToolMissing(f"{binary} is a Linux (glibc) build; device {serial} runs Android and needs an NDK build",
+    if not host_binaries and info.interpreter and not info.android:
+        raise ToolMissing(f"{binary} is a Linux (glibc) build; {device} runs Android and needs an NDK build",
                           hint=ndk_hint(abi))
 
 
@@ -145,9 +146,6 @@ def device_copy(binary: Path) -> tuple[Path, list[str]]:
         data = with_rpath(binary.read_bytes(), DEVICE_RPATH)
     except ElfError as e:
         return binary, [f"device_bench keeps its RPATH ({e}); LD_LIBRARY_PATH points it at the pushed libraries"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(0o755)
-    tmp.replace(out)
+    with staged(out, 0o755) as tmp:  # a unique temp name: parallel deploys (--all) may prepare it at once
+        tmp.write_bytes(data)
     return out, []

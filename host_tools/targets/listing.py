@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from host_tools.table import render_table
 from host_tools.targets.adb_parse import DeviceEntry
 
 COLUMNS = ("serial", "state", "model", "SoC", "Android", "ABI", "battery", "emulated")
@@ -22,9 +23,6 @@ def render_devices(rows: list[tuple[DeviceEntry, dict[str, str]]]) -> str:
     """The table, then one line per device that could not be asked (with what to do)."""
     if not rows:
         return "no devices attached"
-    table = [COLUMNS, *(device_row(e, p) for e, p in rows)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
-    lines.insert(1, "-" * max(len(line) for line in lines))
+    lines = [render_table([device_row(e, p) for e, p in rows], COLUMNS)]
     lines += [f"{e.serial}: {p['error']}" for e, p in rows if "error" in p]
     return "\n".join(lines)

@@ -1,0 +1,59 @@
+"""``mindedge results``: browse the results store (never writes it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from host_tools.cli_options import workspace_option
+
+
+@click.group()
+def results() -> None:
+    """Browse the results store (<workspace>/results.db)."""
+
+
+@results.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N results.")
+@click.option("--model", default=None, help="Only this model: a variant name or a sha256 prefix.")
+@workspace_option
+def results_list(limit: int, model: str | None, workspace: Path | None) -> None:
+    """One line per result: id, date, target, model, runs, p50, p90, status."""
+    from host_tools import paths
+    from host_tools.bench.store import open_store
+    from host_tools.bench.views import render_list
+
+    db = paths.results_db(workspace)
+    if not db.exists():
+        click.echo(f"no results yet ({db} does not exist)")
+        return
+    with open_store(db, create=False) as store:
+        click.echo(render_list(store.list(limit=limit, model=model)))
+
+
+@results.command("show")
+@click.argument("result_id", metavar="ID", type=int)
+@workspace_option
+def results_show(result_id: int, workspace: Path | None) -> None:
+    """Every detail of result ID, with the latency distribution as a histogram."""
+    from host_tools import paths
+    from host_tools.bench.store import open_store
+    from host_tools.bench.views import render_show
+
+    with open_store(paths.results_db(workspace), create=False) as store:
+        click.echo(render_show(store.get(result_id)))
+
+
+@results.command("compare")
+@click.argument("id_a", metavar="ID_A", type=int)
+@click.argument("id_b", metavar="ID_B", type=int)
+@workspace_option
+def results_compare(id_a: int, id_b: int, workspace: Path | None) -> None:
+    """Results ID_A and ID_B side by side, with B/A ratios ('-' where a value is missing)."""
+    from host_tools import paths
+    from host_tools.bench.store import open_store
+    from host_tools.bench.views import render_compare
+
+    with open_store(paths.results_db(workspace), create=False) as store:
+        click.echo(render_compare(store.get(id_a), store.get(id_b)))
