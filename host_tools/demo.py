@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools import table
 from host_tools.files import write_json
-from host_tools.table import render_table
 
 Say = Callable[[str], None]
 DEMO_EPOCHS = 5
@@ -113,7 +113,7 @@ def render_table(summary: dict[str, Any]) -> str:
         f"{ort['p50']:.4f}", f"{ort['p90']:.4f}", "-", "-",
     ))  # fmt: skip
     head = ("variant", "bytes", "accuracy", "p50 ms", "p90 ms", "init ms", "peak RSS MiB")
-    lines = [render_table(rows, head, right=range(1, len(head)))]
+    lines = [table.render_table(rows, head, right=range(1, len(head)))]
     where = summary.get("target", {}).get("description", "local")
     lines.append("* MindSpore test accuracy; onnxruntime timed from Python on the host.")
     lines.append(f".ms timed by device_bench on {where}. Demo took {summary['wall_seconds']:.0f} s.")
