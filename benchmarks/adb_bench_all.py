@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.adb_deploy import emulated_phone_process
-from host_tools.emulator.testing import adb_server, bundled_adb, system_adb
+from host_tools.targets.adb_private import bundled_adb, system_adb
+from host_tools.targets.adb_private import private_adb_server as adb_server
 
 MINDEDGE = str(Path(sys.executable).parent / "mindedge")
 

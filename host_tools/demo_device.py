@@ -73,11 +73,11 @@ def _phone(say: Say) -> Any | None:
 def emulated_target(say: Say) -> Iterator[DemoTarget]:
     """The emulated phone behind a private adb server, connected; both stopped on exit."""
     from host_tools.emulator import EmulatedPhone
-    from host_tools.emulator.testing import adb_server
     from host_tools.targets.adb import AdbTarget, adb_executable
+    from host_tools.targets.adb_private import private_adb_server
 
     with tempfile.TemporaryDirectory(prefix="mindedge-demo-phone-") as tmp, \
-            adb_server(adb_executable(), home=Path(tmp) / "home") as server, \
+            private_adb_server(adb_executable(), home=Path(tmp) / "home") as server, \
             EmulatedPhone(Path(tmp) / "phone", authorized_keys=[server.public_key],
                           auto_accept=False).run_in_thread() as phone:
         server.connect(phone.address)

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from host_tools.emulator import EmulatedPhone
-from host_tools.emulator.testing import AdbServer, adb_server, bundled_adb, system_adb
+from host_tools.targets.adb_private import PrivateAdbServer, bundled_adb, private_adb_server, system_adb
 
 ADB = system_adb() or bundled_adb()
 
 
 class Lab:
-    def __init__(self, server: AdbServer, root: Path, stack: contextlib.ExitStack) -> None:
+    def __init__(self, server: PrivateAdbServer, root: Path, stack: contextlib.ExitStack) -> None:
         self.server = server
         self.root = root
         self.stack = stack
@@ -48,7 +48,7 @@ def lab(root: Path) -> Iterator[Lab]:
     if ADB is None:
         pytest.skip("no adb binary")
     with contextlib.ExitStack() as stack:
-        server = stack.enter_context(adb_server(ADB, home=root / "adb-home"))
+        server = stack.enter_context(private_adb_server(ADB, home=root / "adb-home"))
         mp = stack.enter_context(pytest.MonkeyPatch.context())
         the_lab = Lab(server, root, stack)
         for k, v in the_lab.env.items():

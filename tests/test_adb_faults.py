@@ -18,8 +18,9 @@ from click.testing import CliRunner
 
 from host_tools import paths
 from host_tools.cli import main
-from host_tools.emulator.testing import AdbServer, free_port, wait_until
 from host_tools.targets.adb import HINT_UNAUTHORIZED
+from host_tools.targets.adb_private import PrivateAdbServer as AdbServer
+from host_tools.targets.adb_private import free_port, wait_until
 from tests.phone_fixtures import ADB, Lab, lab, subprocess_env
 
 MINDEDGE = Path(sys.executable).parent / "mindedge"

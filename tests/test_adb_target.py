@@ -12,7 +12,6 @@ import pytest
 
 from host_tools.emulator import EmulatedPhone
 from host_tools.emulator.device import host_cpu_model
-from host_tools.emulator.testing import AdbServer, adb_server, bundled_adb, free_port, system_adb, wait_until
 from host_tools.errors import DeviceError
 from host_tools.targets.adb import (
     HINT_UNAUTHORIZED,
@@ -26,6 +25,9 @@ from host_tools.targets.adb import (
     parse_getprop,
     pick_device,
 )
+from host_tools.targets.adb_private import PrivateAdbServer as AdbServer
+from host_tools.targets.adb_private import bundled_adb, free_port, system_adb, wait_until
+from host_tools.targets.adb_private import private_adb_server as adb_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADB = bundled_adb() or system_adb()

@@ -27,8 +27,8 @@ from host_tools.bench.session import bench_and_store
 from host_tools.bench.store import open_store
 from host_tools.cli import main
 from host_tools.emulator import EmulatedPhone
-from host_tools.emulator.testing import wait_until
 from host_tools.errors import DeviceError
+from host_tools.targets.adb_private import wait_until
 from tests.onnx_models import tiny_conv_classifier
 from tests.phone_fixtures import Lab, lab, subprocess_env
 

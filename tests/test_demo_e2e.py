@@ -15,7 +15,7 @@ def test_demo_on_subset_writes_summary(tmp_path, monkeypatch):
     """``device=auto`` with an adb server that sees no phone: the demo starts the emulated phone behind a
     private adb server and benchmarks over adb; everything it started is gone afterwards."""
     from host_tools import paths
-    from host_tools.emulator.testing import free_port, system_adb
+    from host_tools.targets.adb_private import free_port, system_adb
 
     monkeypatch.setenv("MINDEDGE_HOME", str(paths.home()))  # the cache stays where it is; HOME is for adb
     home = tmp_path / "home"

@@ -259,7 +259,7 @@ def test_signals_go_to_registered_remote_runs() -> None:
     import threading
 
     from host_tools.bench import interrupt
-    from host_tools.emulator.testing import wait_until
+    from host_tools.targets.adb_private import wait_until
 
     got: list[tuple[int, int]] = []
     lock = threading.Lock()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from host_tools.emulator import EmulatedPhone
-from host_tools.emulator.testing import AdbServer, adb_server, bundled_adb, system_adb, wait_until
+from host_tools.targets.adb_private import PrivateAdbServer, bundled_adb, private_adb_server, system_adb, wait_until
 
 ADBS = {"adb29": system_adb(), "adb36": bundled_adb()}
 BOTH = [pytest.param(path, id=name, marks=pytest.mark.skipif(path is None, reason=f"{name} not installed"))
@@ -26,13 +26,13 @@ ONE = [next(p for p in BOTH if p.values[0] is not None)] if any(ADBS.values()) e
 
 
 @pytest.fixture
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AdbServer]:
-    with adb_server(request.param, home=tmp_path / "home") as s:
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateAdbServer]:
+    with private_adb_server(request.param, home=tmp_path / "home") as s:
         yield s
 
 
 @pytest.fixture
-def phone(server: AdbServer, tmp_path: Path) -> Iterator[EmulatedPhone]:
+def phone(server: PrivateAdbServer, tmp_path: Path) -> Iterator[EmulatedPhone]:
     """A phone that already trusts this server's key (no prompt), connected and online."""
     ph = EmulatedPhone(tmp_path / "phone", authorized_keys=[server.public_key], auto_accept=False,
                        quota_bytes=getattr(server, "quota", None))
@@ -43,12 +43,12 @@ def phone(server: AdbServer, tmp_path: Path) -> Iterator[EmulatedPhone]:
         yield ph
 
 
-def adb(server: AdbServer, phone: EmulatedPhone, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+def adb(server: PrivateAdbServer, phone: EmulatedPhone, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
     return server.run("-s", phone.address, *args, **kw)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
-def test_devices_shell_exit_codes_and_streams(server: AdbServer, phone: EmulatedPhone) -> None:
+def test_devices_shell_exit_codes_and_streams(server: PrivateAdbServer, phone: EmulatedPhone) -> None:
     listing = server.run("devices", "-l").stdout
     line = next(row for row in listing.splitlines() if row.startswith(phone.address))
     assert "device product:mindedge_emu model:Emulated_Phone device:emu64x" in line
@@ -64,7 +64,7 @@ def test_devices_shell_exit_codes_and_streams(server: AdbServer, phone: Emulated
 
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
-def test_push_pull_round_trip(server: AdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
+def test_push_pull_round_trip(server: PrivateAdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
     small, big = tmp_path / "small.txt", tmp_path / "big.bin"
     small.write_text("hello\n")
     big.write_bytes(os.urandom(5 * 1024 * 1024 + 17))
@@ -84,7 +84,7 @@ def test_push_pull_round_trip(server: AdbServer, phone: EmulatedPhone, tmp_path:
 
 
 @pytest.mark.parametrize("server", ONE, indirect=True)
-def test_exec_out_is_binary_exact(server: AdbServer, phone: EmulatedPhone) -> None:
+def test_exec_out_is_binary_exact(server: PrivateAdbServer, phone: EmulatedPhone) -> None:
     data = bytes(range(256)) * 1000
     (phone.device.tmp / "blob").write_bytes(data)
     out = subprocess.run([server.adb, "-P", str(server.port), "-s", phone.address, "exec-out",
@@ -93,7 +93,7 @@ def test_exec_out_is_binary_exact(server: AdbServer, phone: EmulatedPhone) -> No
 
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
-def test_unknown_key_stays_unauthorized_until_accepted(server: AdbServer, tmp_path: Path) -> None:
+def test_unknown_key_stays_unauthorized_until_accepted(server: PrivateAdbServer, tmp_path: Path) -> None:
     with EmulatedPhone(tmp_path / "phone", auto_accept=False).run_in_thread() as ph:
         out = server.run("connect", ph.address).stdout
         assert "failed to authenticate" in out
@@ -106,7 +106,7 @@ def test_unknown_key_stays_unauthorized_until_accepted(server: AdbServer, tmp_pa
 
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
-def test_quota_full_push_fails_without_partial_file(server: AdbServer, tmp_path: Path) -> None:
+def test_quota_full_push_fails_without_partial_file(server: PrivateAdbServer, tmp_path: Path) -> None:
     with EmulatedPhone(tmp_path / "phone", authorized_keys=[server.public_key], auto_accept=False,
                        quota_bytes=1_000_000).run_in_thread() as ph:
         server.connect(ph.address)
@@ -122,7 +122,7 @@ def test_quota_full_push_fails_without_partial_file(server: AdbServer, tmp_path:
 
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
-def test_disconnect_mid_command_then_back(server: AdbServer, phone: EmulatedPhone) -> None:
+def test_disconnect_mid_command_then_back(server: PrivateAdbServer, phone: EmulatedPhone) -> None:
     with server.popen("-s", phone.address, "shell", "echo started; exec sleep 60", stdin=subprocess.DEVNULL) as proc:
         try:
             assert proc.stdout is not None and proc.stdout.readline() == "started\n"
@@ -139,7 +139,7 @@ def test_disconnect_mid_command_then_back(server: AdbServer, phone: EmulatedPhon
 
 
 @pytest.mark.parametrize("server", ONE, indirect=True)
-def test_sandbox_paths_and_escapes(server: AdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
+def test_sandbox_paths_and_escapes(server: PrivateAdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
     f = tmp_path / "f"
     f.write_text("data\n")
     assert adb(server, phone, "push", str(f), "/data/local/tmp/f").returncode == 0
@@ -157,7 +157,7 @@ def test_sandbox_paths_and_escapes(server: AdbServer, phone: EmulatedPhone, tmp_
 
 
 @pytest.mark.parametrize("server", ONE, indirect=True)
-def test_battery_current_rises_while_a_benchmark_computes(server: AdbServer, phone: EmulatedPhone,
+def test_battery_current_rises_while_a_benchmark_computes(server: PrivateAdbServer, phone: EmulatedPhone,
                                                            tmp_path: Path) -> None:
     bench = tmp_path / "device_bench"
     bench.write_text("#!/bin/sh\necho running\nwhile [ ! -e /data/local/tmp/stop ]; do :; done\n")  # spins
@@ -178,7 +178,7 @@ def test_battery_current_rises_while_a_benchmark_computes(server: AdbServer, pho
 
 
 @pytest.mark.parametrize("server", ONE, indirect=True)
-def test_adbutils_against_the_phone(server: AdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
+def test_adbutils_against_the_phone(server: PrivateAdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
     d = server.client().device(serial=phone.address)
     assert d.shell("echo hello; getprop ro.product.model") == "hello\nEmulated Phone"
     r = d.shell2("echo o; echo e >&2; exit 5", v2=True)
@@ -195,7 +195,7 @@ def test_adbutils_against_the_phone(server: AdbServer, phone: EmulatedPhone, tmp
 
 
 @pytest.mark.parametrize("server", ONE, indirect=True)
-def test_auto_accept_and_rewrite_sandbox(server: AdbServer, tmp_path: Path) -> None:
+def test_auto_accept_and_rewrite_sandbox(server: PrivateAdbServer, tmp_path: Path) -> None:
     """The fallback sandbox (no user namespaces): device paths in command lines are rewritten."""
     with EmulatedPhone(tmp_path / "phone 'x'", sandbox="rewrite").run_in_thread() as ph:  # an unsafe root path
         server.run("connect", ph.address)
@@ -229,7 +229,7 @@ def test_serve_prints_the_connect_line_and_stops_on_ctrl_c(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
-def test_exec_in_delivers_all_input(server: AdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
+def test_exec_in_delivers_all_input(server: PrivateAdbServer, phone: EmulatedPhone, tmp_path: Path) -> None:
     data = os.urandom(3 * 1024 * 1024)
     src = tmp_path / "in.bin"
     src.write_bytes(data)

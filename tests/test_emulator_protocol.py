@@ -14,7 +14,7 @@ import pytest
 from host_tools.emulator import EmulatedPhone
 from host_tools.emulator import protocol as p
 from host_tools.emulator.auth import AdbPrivateKey
-from host_tools.emulator.testing import wait_until
+from host_tools.targets.adb_private import wait_until
 
 HOST_BANNER = b"host::features=shell_v2,cmd,stat_v2\0"
 
