@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import shutil
 import subprocess
 from dataclasses import dataclass
 
-from host_tools import sdk
+from host_tools import paths, sdk
 from host_tools.errors import MindedgeError
+from host_tools.version import tool_version
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,20 @@ def check_mindspore() -> Check:
     if version is None:
         return Check("MindSpore", False, "not installed", "pip install -e . (or `make demo`)")
     return Check("MindSpore", True, version)
+
+
+def check_mindedge() -> Check:
+    where = paths.checkout_root() or paths.PACKAGE_ROOT
+    return Check("mindedge", True, f"{tool_version()} ({where}; native builds in {paths.build_dir()})")
+
+
+def check_onnxruntime() -> Check:
+    """Required: accuracy references and conversion checks run the parent ONNX with ONNX Runtime."""
+    try:
+        ort = importlib.import_module("onnxruntime")
+    except ImportError as e:
+        return Check("ONNX Runtime", False, f"not importable ({e})", "pip install onnxruntime")
+    return Check("ONNX Runtime", True, str(getattr(ort, "__version__", "unknown version")))
 
 
 def check_sdk() -> Check:
@@ -86,7 +102,9 @@ def check_atc() -> Check:
 
 def run_checks() -> list[Check]:
     return [
+        check_mindedge(),
         check_mindspore(),
+        check_onnxruntime(),
         check_sdk(),
         check_native("mslite_convert"),
         check_native("device_bench"),

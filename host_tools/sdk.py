@@ -10,20 +10,25 @@ Two SDK layouts are supported:
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from host_tools import paths
 from host_tools.errors import MindedgeError, ToolMissing
-from host_tools.manifest import sha256_file, write_json
+from host_tools.files import sha256_file, staged, write_json
+from host_tools.version import build_id, tool_version
+from host_tools.version import version as mindedge_version
 
 LITE_VERSION = "2.0.0"
 WHEEL_NAME = "mindspore_lite-2.0.0-cp37-cp37m-manylinux1_x86_64.whl"
@@ -46,6 +51,8 @@ WHEEL_LIBS = (
 MARKER = "SDK.json"
 FIX_INSTALL = "run `mindedge sdk install` (or set MSLITE_ROOT to the vendor's MindSpore Lite package)"
 FIX_BUILD = "run `mindedge sdk build`"
+FIX_BUILD_VERBOSE = "run `mindedge --verbose sdk build` for the full compiler output"
+WHEEL_MB = 168
 
 Progress = Callable[[str], None]
 
@@ -169,6 +176,45 @@ def install(force: bool = False, progress: Progress = print) -> LiteSdk:
     return sdk
 
 
+def _pip_argv() -> list[str]:
+    """How to run pip (the one of this interpreter)."""
+    return [sys.executable, "-m", "pip"]
+
+
+def _pip_has_raw_progress() -> bool:
+    """pip >= 24.1 prints ``Progress <done> of <total>`` lines with ``--progress-bar raw``."""
+    try:
+        major, minor = (int(p) for p in importlib.metadata.version("pip").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+    return (major, minor) >= (24, 1)
+
+
+_RAW_PROGRESS = re.compile(r"^Progress (\d+) of (\d+)$")
+
+
+def pip_progress_lines(lines: Iterable[str], tail: deque[str], step_percent: int = 10) -> Iterable[str]:
+    """pip's output turned into messages for the user: ``Progress X of Y`` lines become one line per
+    ``step_percent`` downloaded, other lines pass through; every line also goes into ``tail``."""
+    shown = -1
+    for raw in lines:
+        line = raw.rstrip()
+        if not line:
+            continue
+        tail.append(line)
+        m = _RAW_PROGRESS.match(line)
+        if m is None:
+            yield line
+            continue
+        done, total = int(m.group(1)), int(m.group(2))
+        if total <= 0:
+            continue
+        percent = min(100, done * 100 // total)
+        if percent // step_percent > shown // step_percent or (percent == 100 and shown < 100):
+            shown = percent
+            yield f"downloaded {done / 1e6:.0f} of {total / 1e6:.0f} MB ({percent}%)"
+
+
 def _download_wheel(progress: Progress) -> Path:
     dl = paths.downloads_dir()
     dl.mkdir(parents=True, exist_ok=True)
@@ -177,27 +223,52 @@ def _download_wheel(progress: Progress) -> Path:
         progress(f"using cached {wheel.name}")
         return wheel
     wheel.unlink(missing_ok=True)
-    progress("downloading mindspore-lite==2.0.0 (168 MB) with pip")
-    cmd = [
-        sys.executable, "-m", "pip", "download", f"mindspore-lite=={LITE_VERSION}", "--no-deps",
-        "--only-binary=:all:", "--python-version", "3.7", "--platform", "manylinux1_x86_64",
-        "--implementation", "cp", "--abi", "cp37m", "-d", str(dl),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0 or not wheel.exists():
-        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ToolMissing(
-            f"pip could not download mindspore-lite=={LITE_VERSION}: {last[0]}",
-            hint="check access to PyPI, or download the vendor package and set MSLITE_ROOT",
-        )
-    digest = sha256_file(wheel)
-    if digest != WHEEL_SHA256:
-        wheel.unlink()
-        raise ToolMissing(
-            f"downloaded {WHEEL_NAME} has sha256 {digest}, expected {WHEEL_SHA256}",
-            hint="the download was corrupted or replaced; run `mindedge sdk install` again",
-        )
+    progress(f"downloading mindspore-lite=={LITE_VERSION} ({WHEEL_MB} MB) with pip")
+    with tempfile.TemporaryDirectory(prefix=".pip-", dir=dl) as tmp:
+        fetched = Path(tmp) / WHEEL_NAME
+        cmd = [
+            *_pip_argv(), "download", f"mindspore-lite=={LITE_VERSION}", "--no-deps",
+            "--only-binary=:all:", "--python-version", "3.7", "--platform", "manylinux1_x86_64",
+            "--implementation", "cp", "--abi", "cp37m", "-d", tmp,
+            *(["--progress-bar", "raw"] if _pip_has_raw_progress() else []),
+        ]  # fmt: skip
+        tail: deque[str] = deque(maxlen=20)
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                    stdin=subprocess.DEVNULL)  # fmt: skip
+        except OSError as e:
+            raise ToolMissing(f"cannot run pip ({e})", hint="install pip in this Python environment") from e
+        with proc:
+            for message in pip_progress_lines(proc.stdout or (), tail):
+                progress(f"  pip: {message}")
+        if proc.returncode != 0 or not fetched.exists():
+            last = [ln for ln in tail if not _RAW_PROGRESS.match(ln)][-1:] or ["no output"]
+            raise ToolMissing(
+                f"pip could not download mindspore-lite=={LITE_VERSION}: {last[0]}",
+                hint="check access to PyPI, or download the vendor package and set MSLITE_ROOT",
+                detail="\n".join(tail),
+            )
+        digest = sha256_file(fetched)
+        if digest != WHEEL_SHA256:
+            raise ToolMissing(
+                f"downloaded {WHEEL_NAME} has sha256 {digest}, expected {WHEEL_SHA256}",
+                hint="the download was corrupted or replaced; run `mindedge sdk install` again",
+            )
+        with staged(wheel) as part:
+            shutil.move(fetched, part)
     return wheel
+
+
+def _member_target(dest: Path, rel: str, wheel: Path, member: str) -> Path:
+    """``dest/rel`` for zip member ``member``; refuses members that would land outside ``dest``."""
+    parts = PurePosixPath(rel).parts
+    target = dest.joinpath(*parts)
+    if ".." in parts or not target.resolve().is_relative_to(dest.resolve()):
+        raise ToolMissing(
+            f"{wheel.name} has a member that would unpack outside {dest}: {member!r}",
+            hint=f"this is not the real {WHEEL_NAME}; delete {wheel} and run `mindedge sdk install`",
+        )
+    return target
 
 
 def _unpack(wheel: Path, dest: Path) -> None:
@@ -209,8 +280,8 @@ def _unpack(wheel: Path, dest: Path) -> None:
         missing = [n for n in wanted if n not in names]
         if missing:
             raise ToolMissing(f"{wheel.name} lacks {missing[0]}", hint="delete it and run `mindedge sdk install`")
-        for name in wanted:
-            target = dest / name[len(prefix):]
+        targets = [(name, _member_target(dest, name[len(prefix):], wheel, name)) for name in wanted]
+        for name, target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(name) as src, open(target, "wb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
@@ -227,12 +298,13 @@ class NativeProject:
 
 
 def native_projects() -> list[NativeProject]:
-    b = paths.build_dir()
+    """The native projects: sources in the checkout (or the installed package's copy), builds in
+    ``paths.build_dir()``."""
+    src, b = paths.native_source_root(), paths.build_dir()
     return [
-        NativeProject("converter_driver", paths.REPO_ROOT / "converters" / "native", b / "converter_driver",
-                      "mslite_convert"),
-        NativeProject("device_bench", paths.REPO_ROOT / "device_bench", b / "device_bench", "device_bench"),
-    ]  # fmt: skip
+        NativeProject("converter_driver", src / "converters" / "native", b / "converter_driver", "mslite_convert"),
+        NativeProject("device_bench", src / "device_bench", b / "device_bench", "device_bench"),
+    ]
 
 
 def native_binary(name: str) -> Path:
@@ -246,17 +318,29 @@ def native_binary(name: str) -> Path:
     raise KeyError(name)
 
 
+def cmake_configure_argv(cmake: str, proj: NativeProject, sdk: LiteSdk) -> list[str]:
+    """The configure command of ``proj``: the SDK plus the version and build id baked into the binary."""
+    return [cmake, "-S", str(proj.source), "-B", str(proj.build), "-DCMAKE_BUILD_TYPE=Release",
+            f"-DMSLITE_ROOT={sdk.root}", f"-DMINDEDGE_VERSION={mindedge_version()}",
+            f"-DMINDEDGE_BUILD_ID={build_id()}"]  # fmt: skip
+
+
 def build(jobs: int = 2, progress: Progress = print, verbose: bool = False) -> list[Path]:
     """Configure and build every native project against the SDK with CMake."""
     sdk = require_sdk()
     cmake = shutil.which("cmake")
     if cmake is None:
         raise ToolMissing("cmake is not installed", hint="apt-get install cmake g++ make")
+    projects = native_projects()
+    for proj in projects:
+        if not (proj.source / "CMakeLists.txt").is_file():
+            raise ToolMissing(f"the sources of {proj.name} are missing (no {proj.source / 'CMakeLists.txt'})",
+                              hint="reinstall mindedge from a wheel built by its setup.py, or run from a checkout")
+    progress(f"mindedge {tool_version()}: sources in {paths.native_source_root()}")
     out = []
-    for proj in native_projects():
+    for proj in projects:
         progress(f"building {proj.name} -> {proj.build}")
-        _run([cmake, "-S", str(proj.source), "-B", str(proj.build), "-DCMAKE_BUILD_TYPE=Release",
-              f"-DMSLITE_ROOT={sdk.root}"], proj.name, verbose)  # fmt: skip
+        _run(cmake_configure_argv(cmake, proj, sdk), proj.name, verbose)
         _run([cmake, "--build", str(proj.build), "-j", str(jobs)], proj.name, verbose)
         out.append(proj.build / proj.binary)
     return out
@@ -269,6 +353,6 @@ def _run(cmd: list[str], what: str, verbose: bool) -> None:
         errors = [ln for ln in text.splitlines() if "error" in ln.lower()] or text.splitlines()[-1:]
         raise MindedgeError(
             f"building {what} failed (exit {proc.returncode}): {errors[0].strip() if errors else 'no output'}",
-            hint="run `mindedge sdk build --verbose` for the full compiler output",
+            hint=FIX_BUILD_VERBOSE,
             detail=text,
         )

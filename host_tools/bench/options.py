@@ -6,11 +6,11 @@ that lacks a flag still runs when the option is not used).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from host_tools import __version__
 from host_tools.errors import ConfigError
+from host_tools.version import tool_version
 
 CPU_BIND_MODES = (0, 1, 2)  # none, big cores, middle cores
 DEVICES = ("CPU", "GPU", "NPU", "Ascend310")
@@ -42,7 +42,7 @@ class BenchConfig:
     power_interval_ms: int | None = None  # --powerIntervalMs
     power_idle_ms: int | None = None  # --powerIdleMs
     sysfs_root: Path | None = None  # --sysfsRoot
-    host_version: str | None = __version__  # --hostVersion: device_bench refuses to run when it differs
+    host_version: str | None = field(default_factory=tool_version)  # --hostVersion: device_bench refuses others
     # host side only
     accuracy: bool | None = None  # None: check when the manifest names a parent ONNX
     samples: int = DEFAULT_SAMPLES  # inputs for the accuracy check
