@@ -43,12 +43,6 @@ Runner::~Runner() = default;
 
 std::string Runner::LiteVersion() { return mindspore::Version(); }
 
-size_t Runner::input_bytes_per_sample() const {
-  size_t total = 0;
-  for (const RunnerTensor& t : inputs_) total += t.bytes;
-  return total;
-}
-
 std::vector<std::string> Runner::AvailableDevices() {
   std::vector<std::string> devices{"CPU"};
 #ifdef DEVICE_BENCH_HAVE_GPU

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "flags.h"
+#include "model_runner.h"
 
 namespace device_bench {
 
@@ -21,18 +22,11 @@ struct RunnerOptions {
   bool verbose = false;           // show MindSpore Lite's own log
 };
 
-struct RunnerTensor {
-  std::string name;
-  std::vector<int64_t> shape;
-  int data_type = 0;  // MindSpore type id
-  size_t bytes = 0;
-  size_t elements = 0;
-};
-
-class Runner {
+// The MindSpore Lite implementation of ModelRunner.
+class Runner final : public ModelRunner {
  public:
   Runner();
-  ~Runner();
+  ~Runner() override;
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
@@ -46,20 +40,12 @@ class Runner {
   // The devices this build of device_bench can use ("CPU" always first).
   static std::vector<std::string> AvailableDevices();
 
-  const std::vector<RunnerTensor>& inputs() const { return inputs_; }
-  const std::vector<RunnerTensor>& outputs() const { return outputs_; }
-  size_t input_bytes_per_sample() const;
-
-  // Writable buffer of input i (stable across Predict calls).
-  void* input_data(size_t i);
-  // Output i of the last Predict (valid until the next one).
-  const void* output_data(size_t i);
-
-  bool Predict(std::string* error);
-
-  // Re-reads output shapes and sizes (they can change after the first Predict of a model
-  // with dynamic shapes).
-  void RefreshOutputs();
+  const std::vector<RunnerTensor>& inputs() const override { return inputs_; }
+  const std::vector<RunnerTensor>& outputs() const override { return outputs_; }
+  void* input_data(size_t i) override;
+  const void* output_data(size_t i) override;
+  bool Predict(std::string* error) override;
+  void RefreshOutputs() override;
 
   // MindSpore Lite's version string, e.g. "MindSpore Lite 2.0.0".
   static std::string LiteVersion();

@@ -145,7 +145,7 @@ TEST(flags_new_values) {
              "--inDataFile=x.bin", "--benchmarkDataFile", "ref.bin", "--accuracyThreshold=1.5", "--minSeconds=2.5",
              "--maxSeconds=10", "--runDelayMs=20", "--cooldownC=38.5", "--cooldownTimeoutS=60",
              "--powerSource=SYSFS", "--powerIntervalMs=20", "--powerIdleMs=500", "--sysfsRoot=/tmp/fake//",
-             "--hostVersion=0.1.0"});
+             "--hostVersion=0.1.0+g1a2b3c4d5e6f"});
   CHECK(r.ok);
   CHECK_EQ(r.error, std::string(""));
   CHECK_EQ(r.flags.cpu_bind_mode, 2L);
@@ -165,7 +165,7 @@ TEST(flags_new_values) {
   CHECK_EQ(r.flags.power_interval_ms, 20L);
   CHECK_EQ(r.flags.power_idle_ms, 500L);
   CHECK_EQ(r.flags.sysfs_root, std::string("/tmp/fake"));
-  CHECK_EQ(r.flags.host_version, std::string("0.1.0"));
+  CHECK_EQ(r.flags.host_version, std::string("0.1.0+g1a2b3c4d5e6f"));
   CHECK(!Parse({"--modelFile=m", "--enableFp16=false"}).flags.enable_fp16);
   CHECK_EQ(Parse({"--modelFile=m", "--device=Ascend310"}).flags.device, std::string("Ascend310"));
   CHECK_EQ(Parse({"--modelFile=m", "--device", "npu"}).flags.device, std::string("NPU"));

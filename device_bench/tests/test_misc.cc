@@ -136,7 +136,7 @@ TEST(fileio_errors_and_atomic_write) {
 namespace {
 BenchResult SampleResult() {
   BenchResult r;
-  r.tool_version = "0.1.0";
+  r.tool_version = "0.1.0+g1a2b3c4d5e6f";
   r.target.arch = "x86_64";
   r.target.os = "linux";
   r.target.hostname = "box";
@@ -164,7 +164,7 @@ TEST(report_json_shape) {
   const std::string j = ToJson(SampleResult());
   CHECK_EQ(j.back(), '\n');
   // Keys appear in schema order.
-  const char* keys[] = {"\"schema\": \"mindedge.bench/1\"", "\"tool_version\": \"0.1.0\"", "\"target\"",
+  const char* keys[] = {"\"schema\": \"mindedge.bench/1\"", "\"tool_version\": \"0.1.0+g1a2b3c4d5e6f\"", "\"target\"",
                         "\"kind\": \"local\"", "\"arch\"", "\"os\"", "\"hostname\"", "\"cpu_model\": \"CPU \\\"X\\\"\"",
                         "\"cores\": 2", "\"model\"", "\"path\": \"/tmp/m.ms\"", "\"sha256\"", "\"bytes\": 250080",
                         "\"inputs\"", "\"shape\": [1, 28, 28, 1]", "\"dtype\": \"float32\"", "\"format\": \"NHWC\"",
