@@ -29,7 +29,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from host_tools.deploy import DEVICE_DIR, ModelFiles, build_for, deploy
-from host_tools.deploy.sync import HostDigests
+from host_tools.targets.digests import HostDigests
 from host_tools.targets.adb import AdbTarget
 from host_tools.targets.adb_private import bundled_adb, system_adb
 from host_tools.targets.adb_private import private_adb_server as adb_server

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools.deploy.sync import PART_SUFFIX, Item, sync_files
+from host_tools.targets.push import PART_SUFFIX, Item, sync_files
 from host_tools.errors import DeviceError
 from host_tools.targets.adb import AdbTarget
 from host_tools.targets.adb_private import wait_until

@@ -81,7 +81,7 @@ def test_no_device_bench_for_the_devices_abi(the_lab: Lab, model: Path, tmp_path
     x86 = tmp_path / "x86-bench"
     x86.write_bytes(Path(sys.executable).resolve().read_bytes())  # any x86_64 Linux executable
     code, out = _cli("deploy", model, "--no-accuracy", "--bench-binary", x86)
-    assert code == 2 and "is built for x86_64, but device" in out and "is arm64-v8a (aarch64)" in out
+    assert code == 2 and "is built for x86_64, but adb:" in out and "is arm64-v8a (aarch64)" in out
     code, out = _cli("bench", model, "--target", "adb", "--no-accuracy", "--workspace", tmp_path / "ws")
     assert code == 2 and "no device_bench for arm64-v8a" in out
 

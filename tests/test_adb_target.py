@@ -13,18 +13,17 @@ import pytest
 from host_tools.emulator import EmulatedPhone
 from host_tools.emulator.device import host_cpu_model
 from host_tools.errors import DeviceError
-from host_tools.targets.adb import (
-    HINT_UNAUTHORIZED,
-    AdbTarget,
+from host_tools.targets.adb import HINT_UNAUTHORIZED, AdbTarget, describe_devices, pick_device
+from host_tools.targets.adb_parse import (
     DeviceEntry,
-    build_command,
-    describe_devices,
-    list_devices,
+    battery_properties,
+    parse_battery,
     parse_devices_l,
-    parse_dumpsys_battery,
     parse_getprop,
-    pick_device,
 )
+from host_tools.targets.adb_server import list_devices
+from host_tools.targets.posix import build_command
+from host_tools.targets.push import Item
 from host_tools.targets.adb_private import PrivateAdbServer as AdbServer
 from host_tools.targets.adb_private import bundled_adb, free_port, system_adb, wait_until
 from host_tools.targets.adb_private import private_adb_server as adb_server
@@ -57,9 +56,9 @@ def test_parse_getprop() -> None:
 
 
 def test_parse_dumpsys_battery() -> None:
-    info = parse_dumpsys_battery((FIXTURES / "dumpsys_battery_charging.txt").read_text())
-    assert info == {"level": "78", "status": "charging", "temperature_c": "30.1", "voltage_mv": "4123",
-                    "powered": "true"}
+    info = battery_properties(parse_battery((FIXTURES / "dumpsys_battery_charging.txt").read_text()))
+    assert info == {"battery_level": "78", "battery_status": "charging", "battery_temperature_c": "30.1",
+                    "battery_voltage_mv": "4123", "battery_powered": "true"}
 
 
 def test_build_command_quotes_every_word() -> None:
@@ -112,7 +111,7 @@ def target(server: AdbServer, tmp_path: Path) -> Iterator[tuple[AdbTarget, Emula
 
 def test_run_properties_and_battery(target: tuple[AdbTarget, EmulatedPhone]) -> None:
     t, ph = target
-    assert t.name == f"adb:{ph.address}" and t.emulated and t.abi == "x86_64"
+    assert t.name == f"adb:{ph.address}" and t.emulated and t.root == "/data/local/tmp/mindedge"
     r = t.run(["sh", "-c", "echo out; echo err >&2; exit 7"])
     assert (r.exit_code, r.stdout, r.stderr) == (7, "out\n", "err\n")
     seen: list[tuple[int, bytes]] = []
@@ -124,8 +123,9 @@ def test_run_properties_and_battery(target: tuple[AdbTarget, EmulatedPhone]) -> 
     assert props["soc"] == host_cpu_model() and props["android"] == "14" and props["sdk"] == "34"
     assert (props["battery_level"], props["battery_status"], props["battery_temperature_c"]) == (
         "87", "discharging", "28.0")
-    assert "governor" in props
-    assert t.battery()["powered"] == "false"
+    assert "governor" in props and props["runs_host_binaries"] == "true"
+    battery = t.battery()
+    assert battery is not None and battery.powered is False and battery.level == 87
 
 
 def test_push_pull_and_skip_unchanged(target: tuple[AdbTarget, EmulatedPhone], tmp_path: Path) -> None:
@@ -133,12 +133,13 @@ def test_push_pull_and_skip_unchanged(target: tuple[AdbTarget, EmulatedPhone], t
     model = tmp_path / "model.ms"
     model.write_bytes(os.urandom(200_000))
     pushed: list[int] = []
-    assert t.push_if_changed(model, "/data/local/tmp/mindedge/", progress=pushed.append)
-    assert sum(pushed) == 200_000
+    item = Item(model, "/data/local/tmp/mindedge/model.ms")
+    assert t.push([item], progress=lambda done, _total: pushed.append(done)).files_pushed == 1
+    assert pushed[-1] == 200_000
     assert (ph.device.tmp / "mindedge" / "model.ms").read_bytes() == model.read_bytes()
-    assert not t.push_if_changed(model, "/data/local/tmp/mindedge/model.ms")  # same sha256: 0 bytes
+    assert t.push([item]).files_pushed == 0  # same sha256: 0 bytes
     model.write_bytes(os.urandom(1000))
-    assert t.push_if_changed(model, "/data/local/tmp/mindedge/model.ms")
+    assert t.push([item]).bytes_pushed == 1000
     back = t.pull("/data/local/tmp/mindedge/model.ms", tmp_path / "back.ms")
     assert back.read_bytes() == model.read_bytes()
     assert t.pull("/data/local/tmp/mindedge/model.ms", tmp_path).name == "model.ms"
@@ -155,12 +156,11 @@ def test_hostile_file_name_pushed_and_run_safely(target: tuple[AdbTarget, Emulat
     bench = tmp_path / "run me; echo INJECTED"
     bench.write_text('#!/bin/sh\necho "model=$1"\ncat "${1#--modelFile=}"\n')
     bench.chmod(0o755)
-    remote_model = t.push(model, "/data/local/tmp/mindedge/")
-    remote_bench = t.push(bench, "/data/local/tmp/mindedge/")
-    assert remote_model == f"/data/local/tmp/mindedge/{name}"
+    remote_model, remote_bench = f"/data/local/tmp/mindedge/{name}", f"/data/local/tmp/mindedge/{bench.name}"
+    t.push([Item(model, remote_model), Item(bench, remote_bench)])
     r = t.run([remote_bench, f"--modelFile={remote_model}"])
     assert (r.exit_code, r.stdout, r.stderr) == (0, f"model=--modelFile={remote_model}\nweights", "")  # no INJECTED
-    assert len(t.remote_sha256([remote_model, remote_bench])) == 2
+    assert len(t.sha256([remote_model, remote_bench])) == 2
     assert sorted(p.name for p in (ph.device.tmp / "mindedge").iterdir()) == sorted([name, bench.name])
 
 
@@ -169,7 +169,7 @@ def test_full_device_is_a_clear_error(target: tuple[AdbTarget, EmulatedPhone], t
     big = tmp_path / "big.ms"
     big.write_bytes(os.urandom(4_000_000))
     with pytest.raises(DeviceError, match="No space left on device") as e:
-        t.push(big, "/data/local/tmp/mindedge/big.ms")
+        t.put(big, "/data/local/tmp/mindedge/big.ms")
     assert "rm -r /data/local/tmp/mindedge" in str(e.value)
     assert not (ph.device.tmp / "mindedge" / "big.ms").exists()
 
@@ -189,6 +189,20 @@ def test_device_lost_mid_run(target: tuple[AdbTarget, EmulatedPhone]) -> None:
     wait_until(lambda: any(d.serial == ph.address and d.state == "device" for d in list_devices()), 30,
                "the phone to come back")
     assert t.run(["echo", "back"]).stdout == "back\n"
+
+
+def test_stop_handle_signals_the_started_command(target: tuple[AdbTarget, EmulatedPhone]) -> None:
+    t, _ph = target
+    started = threading.Event()
+    running = t.start(["sh", "-c", "trap 'echo got INT; exit 42' INT; echo started; while :; do sleep 0.05; done"],
+                      on_output=lambda _fd, data: started.set() if b"started" in data else None)
+    assert started.wait(20)
+    running.signal(2)
+    result = running.wait()
+    assert (result.exit_code, result.stdout) == (42, "started\ngot INT\n")
+    assert running.leftovers and t.sha256(running.leftovers)  # the pid file, for the caller to remove
+    t.remove(running.leftovers)
+    assert not t.sha256(running.leftovers)
 
 
 def test_timeout(target: tuple[AdbTarget, EmulatedPhone]) -> None:

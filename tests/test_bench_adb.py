@@ -29,6 +29,7 @@ from host_tools.cli import main
 from host_tools.emulator import EmulatedPhone
 from host_tools.errors import DeviceError
 from host_tools.targets.adb_private import wait_until
+from host_tools.targets.registry import open_target
 from tests.onnx_models import tiny_conv_classifier
 from tests.phone_fixtures import Lab, lab, subprocess_env
 
@@ -87,7 +88,7 @@ def test_bench_deploys_runs_and_stores_an_emulated_result(phone: EmulatedPhone, 
     code, out = _bench(tiny_ms, "--target", "adb", *FAST, "--min-seconds", "0.4", "--samples", "10",
                        "--power-idle-ms", "400", "--workspace", ws)  # fmt: skip
     assert code == 0, out
-    assert f"deploy: {phone.address} (Emulated Phone, x86_64): device_bench, 11 libraries, tiny.ms + data" in out
+    assert f"deploy: adb:{phone.address} (Emulated Phone, x86_64): device_bench, 11 libraries, tiny.ms + data" in out
     assert "deploy: pushed " in out and "bench: load" in out  # push progress and device_bench's phases
     assert f"target    adb:{phone.address} (EMULATED: host CPU)  Emulated Phone, SoC " in out
     assert "accuracy  passed" in out
@@ -103,7 +104,7 @@ def test_bench_deploys_runs_and_stores_an_emulated_result(phone: EmulatedPhone, 
     assert got.extra["remote"]["model"] == "/data/local/tmp/mindedge/models/tiny.ms"
     assert got.power["source"] == "sysfs"
     assert got.power["load"]["mean_current_ma"] > got.power["idle"]["mean_current_ma"]  # the emulated battery
-    assert got.extra["emulated_note"].startswith("emulated phone")
+    assert got.extra["emulated_note"].startswith("emulated device: device_bench ran on the host CPU")
     deploy = got.extra["deploy"]
     assert deploy["files_pushed"] == 15 and deploy["bytes_pushed"] > 250_000_000 and deploy["abi"] == "x86_64"
     assert not any((phone.device.tmp / "mindedge" / "runs").iterdir())  # JSON and pid file removed once pulled
@@ -185,7 +186,7 @@ def test_device_lost_mid_benchmark_is_stored_incomplete_and_a_rerun_works(the_la
 
     def run() -> None:
         try:
-            bench_and_store(tiny_ms, f"adb:{ph.address}", cfg, db, say=lambda _m: None,
+            bench_and_store(tiny_ms, open_target(f"adb:{ph.address}"), cfg, db, say=lambda _m: None,
                             on_line=lambda line: timing.set() if "timed:" in line else None)
         except BaseException as e:  # handed to the test thread
             errors.append(e)
@@ -229,7 +230,7 @@ def test_timeout_stops_device_bench_and_stores_what_is_known(phone: EmulatedPhon
                                                              tmp_path: Path) -> None:
     cfg = BenchConfig(loops=10_000_000, warmup=2, max_seconds=60, accuracy=False, power_idle_ms=100, timeout_s=2)
     with pytest.raises(DeviceError, match="device_bench did not finish within 2 s") as e:
-        bench_and_store(tiny_ms, "adb", cfg, tmp_path / "ws" / "results.db", say=lambda _m: None)
+        bench_and_store(tiny_ms, open_target("adb"), cfg, tmp_path / "ws" / "results.db", say=lambda _m: None)
     assert "stored as #1 (interrupted, incomplete)" in str(e.value)
     got = _stored(tmp_path / "ws", 1).result
     assert got.extra["incomplete"] and got.extra["incomplete_reason"].startswith("device_bench did not finish")

@@ -18,6 +18,7 @@ from host_tools.bench.session import bench_and_store
 from host_tools.bench.store import open_store
 from host_tools.cli import main
 from host_tools.errors import BenchmarkError
+from host_tools.targets.local import LocalTarget
 from tests.onnx_models import tiny_conv_classifier
 
 pytestmark = pytest.mark.integration
@@ -104,7 +105,7 @@ def test_two_real_results_compare(tiny_ms, tmp_path):
 def test_version_mismatch_says_to_rebuild(tiny_ms, tmp_path):
     cfg = BenchConfig(loops=1, accuracy=False, host_version="9.9.9")
     with pytest.raises(BenchmarkError, match="refused to run: version mismatch") as e:
-        bench_and_store(tiny_ms, "local", cfg, tmp_path / "results.db", say=lambda _m: None)
+        bench_and_store(tiny_ms, LocalTarget(), cfg, tmp_path / "results.db", say=lambda _m: None)
     assert "mindedge sdk build" in e.value.hint
     assert _rows(tmp_path) == []
 
@@ -196,8 +197,10 @@ def test_device_bench_crash_is_stored_as_failed(tmp_path, monkeypatch):
     """A device_bench that dies without JSON: a 'failed' row (model hash, error), then a one-line error."""
     exe = tmp_path / "build" / "device_bench" / "device_bench"
     exe.parent.mkdir(parents=True)
-    exe.write_text("#!/bin/sh\necho 'device_bench: phase: load' >&2\nkill -SEGV $$\n")
-    exe.chmod(0o755)
+    src = tmp_path / "crash.c"  # a real ELF executable, as deploy checks what it pushes
+    src.write_text('#include <signal.h>\n#include <stdio.h>\n'
+                   'int main(void) { fputs("device_bench: phase: load\\n", stderr); raise(SIGSEGV); return 0; }\n')
+    subprocess.run(["cc", "-o", str(exe), str(src)], check=True)
     monkeypatch.setenv("MINDEDGE_BUILD", str(tmp_path / "build"))
     model = tmp_path / "m.ms"
     model.write_bytes(b"model bytes")
@@ -223,14 +226,14 @@ def test_store_locked_after_the_run_saves_the_result_beside_it(tiny_ms, tmp_path
 
     def lock_when_timing(line):
         if line.startswith("device_bench: phase: load") and not holder:
-            conn = sqlite3.connect(db, isolation_level=None)
+            conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)  # lines come from a reader thread
             conn.execute("BEGIN EXCLUSIVE")
             holder.append(conn)
 
     cfg = BenchConfig(loops=10, accuracy=False)
     try:
         with pytest.raises(StoreError, match="is locked") as e:
-            bench_and_store(tiny_ms, "local", cfg, db, on_line=lock_when_timing, say=lambda _m: None)
+            bench_and_store(tiny_ms, LocalTarget(), cfg, db, on_line=lock_when_timing, say=lambda _m: None)
     finally:
         for conn in holder:
             conn.execute("ROLLBACK")
@@ -274,3 +277,41 @@ def test_ctrl_c_typed_in_a_terminal(tiny_ms, tmp_path):
     assert "mindedge: error: interrupted after " in text and "Traceback" not in text
     ((_rid, state, runs, _acc, _err),) = _rows(ws)
     assert state == "interrupted" and runs > 0
+
+
+def _device_bench_pids(needle: str) -> list[int]:
+    """Running device_bench processes whose command line mentions ``needle``."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "device_bench" in cmd and needle in cmd:
+            pids.append(int(pid))
+    return pids
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_with_several_models_on_the_local_target(tiny_ms, tmp_path, presses):
+    """`bench a.ms b.ms --target local` + Ctrl-C: the running model's partial result is stored as interrupted,
+    no new run starts, exit 130, no device_bench left running; a second Ctrl-C ends it at once."""
+    ws = tmp_path / "ws"
+    other = tmp_path / "other.ms"
+    shutil.copy(tiny_ms, other)
+    proc = _start([tiny_ms, other, "--target", "local", "--loops", 10_000_000, "--max-seconds", 60, "--no-accuracy",
+                   "--workspace", ws])
+    _wait_for(proc, "bench: timed: ")
+    for _ in range(presses):
+        os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not _device_bench_pids(str(tiny_ms.name)), "device_bench was left running"
+    rows = _rows(ws, "status, runs, model_path")
+    if presses == 1:
+        assert [(status, Path(path).name) for status, _runs, path in rows] == [("interrupted", tiny_ms.name)]
+        assert rows[0][1] > 0 and "interrupted" in out
+    else:  # the second press kills device_bench before it writes JSON: nothing half-measured is stored
+        assert all(status == "interrupted" for status, _runs, _path in rows)
+        assert not any(Path(path).name == other.name for _s, _r, path in rows)

@@ -8,18 +8,14 @@ from pathlib import Path
 import pytest
 
 from host_tools import paths
-from host_tools.bench.dumpsys_power import (
-    WARNING,
-    apply_fallback,
-    inferences,
-    parse_battery,
-    power_from_readings,
-)
+from host_tools.bench.dumpsys_power import WARNING, apply_fallback, inferences, power_from_readings
+from host_tools.bench.execute import _Lines, charging_warning
 from host_tools.bench.multi import Job, plan_jobs
-from host_tools.bench.remote import _Lines, charging_warning
-from host_tools.deploy import ModelFiles
+from host_tools.deploy import Layout, ModelFiles
 from host_tools.deploy.binaries import DEVICE_RPATH, device_copy, find_build, runtime_libs
-from host_tools.deploy.sync import Item, check_names, parse_sha256sum, part_name
+from host_tools.targets.adb_parse import parse_battery
+from host_tools.targets.posix import parse_sha256sum
+from host_tools.targets.push import Item, check_names, part_name
 from host_tools.elf import ElfError, elf_info, read_elf, with_rpath
 from host_tools.errors import ConfigError, DeviceError, ToolMissing
 from host_tools.targets.registry import select_targets
@@ -29,6 +25,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 HOST_BUILD = paths.build_dir() / "device_bench" / "device_bench"
 needs_build = pytest.mark.skipif(not HOST_BUILD.is_file(), reason="device_bench is not built")
 AARCH64, X86_64 = 183, 62
+PHONE = Layout("/data/local/tmp/mindedge")
 
 
 # --- ELF ---
@@ -85,7 +82,7 @@ def test_no_arm64_build_names_how_to_build_one(build_dir: Path) -> None:
     with pytest.raises(ToolMissing) as e:
         find_build("arm64-v8a", False, "PHONE1")
     msg = str(e.value)
-    assert "no device_bench for arm64-v8a (device PHONE1)" in msg
+    assert "no device_bench for arm64-v8a (PHONE1)" in msg
     assert str(build_dir / "device_bench-android-arm64" / "device_bench") in msg
     assert "cmake -S device_bench -B build/device_bench-android-arm64" in msg and "-DANDROID_ABI=arm64-v8a" in msg
     assert "--bench-binary" in msg
@@ -115,11 +112,11 @@ def test_arm64_build_with_libraries_from_its_cmake_cache(build_dir: Path, tmp_pa
 def test_wrong_binary_for_the_device_is_refused(build_dir: Path, tmp_path: Path) -> None:
     x86 = fake_elf(tmp_path / "x86_bench", X86_64, "/lib64/ld-linux-x86-64.so.2")
     arm = fake_elf(tmp_path / "arm_bench", AARCH64, "/system/bin/linker64")
-    with pytest.raises(ToolMissing, match=r"built for x86_64, but device PHONE1 is arm64-v8a \(aarch64\)"):
+    with pytest.raises(ToolMissing, match=r"built for x86_64, but PHONE1 is arm64-v8a \(aarch64\)"):
         find_build("arm64-v8a", False, "PHONE1", explicit=x86)
-    with pytest.raises(ToolMissing, match="is a Linux \\(glibc\\) build; device PHONE1 runs Android"):
+    with pytest.raises(ToolMissing, match="is a Linux \\(glibc\\) build; PHONE1 runs Android"):
         find_build("x86_64", False, "PHONE1", explicit=x86)
-    with pytest.raises(ToolMissing, match="is an Android \\(bionic\\) build; the emulated phone runs host"):
+    with pytest.raises(ToolMissing, match="is an Android \\(bionic\\) build; EMU runs the host"):
         find_build("arm64-v8a", True, "EMU", explicit=arm)
     with pytest.raises(ToolMissing, match="not a device_bench executable"):
         (tmp_path / "txt").write_text("hello")
@@ -155,7 +152,7 @@ def test_part_names_and_name_checks(tmp_path: Path) -> None:
     (one / "m.ms").write_bytes(b"1")
     (two / "m.ms").write_bytes(b"2")
     with pytest.raises(ConfigError, match="would both be pushed to"):
-        check_names([ModelFiles(one / "m.ms").items()[0], ModelFiles(two / "m.ms").items()[0]])
+        check_names([ModelFiles(one / "m.ms").items(PHONE)[0], ModelFiles(two / "m.ms").items(PHONE)[0]])
     with pytest.raises(ConfigError, match="newlines"):
         check_names([Item(one / "m.ms", "/data/local/tmp/a\nb")])
     check_names([Item(one / "m.ms", "/x"), Item(one / "m.ms", "/x")])  # the same file twice is fine
@@ -163,10 +160,10 @@ def test_part_names_and_name_checks(tmp_path: Path) -> None:
 
 def test_model_files_layout(tmp_path: Path) -> None:
     files = ModelFiles(tmp_path / "lenet.ms", tmp_path / "in.bin", tmp_path / "ref.bin")
-    assert [i.remote for i in files.items()] == ["/data/local/tmp/mindedge/models/lenet.ms",
+    assert [i.remote for i in files.items(PHONE)] == ["/data/local/tmp/mindedge/models/lenet.ms",
                                                  "/data/local/tmp/mindedge/data/lenet.ms.inputs.bin",
                                                  "/data/local/tmp/mindedge/data/lenet.ms.reference.bin"]
-    assert files.remote(None) is None and files.remote(tmp_path / "in.bin").endswith("inputs.bin")
+    assert files.remote(PHONE, None) is None and files.remote(PHONE, tmp_path / "in.bin").endswith("inputs.bin")
 
 
 # --- target selection ---

@@ -119,6 +119,7 @@ def execute(model: BenchModel, target: Target, cfg: BenchConfig, on_line: LineSi
                         memo=ctx.memos.setdefault(target.name, {}))
     say(f"deploy: {deployment.report.summary()}")
     layout = deployment.layout
+    target.makedirs([layout.runs_dir])
     token = new_token()
     json_remote = f"{layout.runs_dir}/{token}.json"
     out_remote = f"{layout.runs_dir}/{token}.out.bin" if cfg.out_data_file else None

@@ -97,6 +97,11 @@ class Target(ABC):
             return {}
         return parse_sha256sum(self.sh(sha256_script(remotes, discard or []), what="sha256sum").stdout)
 
+    def makedirs(self, remotes: list[str]) -> None:
+        """Create these folders (and their parents) when missing."""
+        if remotes and self.sh(f"mkdir -p -- {quote_all(remotes)}", what="mkdir").exit_code != 0:
+            raise DeviceError(f"cannot create {', '.join(remotes)} on {self.name}", hint="check free space and rights")
+
     def remove(self, remotes: list[str]) -> None:
         """Best effort: the target may be gone, which is often why files are being removed."""
         if remotes:

@@ -128,6 +128,13 @@ class LocalTarget(Target):
             raise DeviceError(f"cannot pull {remote}: {e.strerror or e}") from e
         return local
 
+    def makedirs(self, remotes: list[str]) -> None:
+        try:
+            for path in remotes:
+                Path(path).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DeviceError(f"cannot create {e.filename}: {e.strerror}") from e
+
     def sha256(self, remotes: list[str], discard: list[str] | None = None) -> dict[str, str]:
         """The host's digest cache (path, size, mtime, inode) instead of re-reading every file."""
         for path in discard or []:
