@@ -30,14 +30,11 @@
 #include <string>
 #include <vector>
 
+#include "build_version.h"
 #include "flags.h"
 #include "input_check.h"
 #include "log_parse.h"
 #include "mslite_converter_api.h"
-
-#ifndef MINDEDGE_CONVERT_VERSION
-#define MINDEDGE_CONVERT_VERSION "0.1.0"
-#endif
 
 namespace mindedge {
 namespace {
@@ -348,7 +345,7 @@ int Run(int argc, char **argv) {
     return kExitOk;
   }
   if (f.version) {
-    std::cout << "mslite_convert " << MINDEDGE_CONVERT_VERSION << " (converter library: " << mindspore::Version()
+    std::cout << "mslite_convert " << ConvertVersion() << " (converter library: " << mindspore::Version()
               << ")" << std::endl;
     return kExitOk;
   }
