@@ -31,12 +31,13 @@ class DemoTarget:
 
 def _phone(say: Say) -> Any | None:
     """A ready, real device with a device_bench build, or None (with a note why not)."""
-    from host_tools.targets import adb
+    from host_tools.targets.adb import AdbTarget
+    from host_tools.targets.adb_server import kill_server, list_devices, server_port, server_up
 
-    port = adb.server_port()
-    started = not adb._server_up(port)
+    port = server_port()
+    started = not server_up(port)
     try:
-        entries = adb.list_devices(port)
+        entries = list_devices(port)
     except MindedgeError as e:
         say(f"      no adb server ({e.message}); using the emulated phone")
         return None
@@ -45,7 +46,7 @@ def _phone(say: Say) -> Any | None:
             if entry.state != "device":
                 say(f"      {entry.serial} is {entry.state}; skipped")
                 continue
-            target = adb.AdbTarget(entry.serial, port)
+            target = AdbTarget(entry.serial, port)
             props = target.properties()
             if props.get("emulated") == "true":
                 continue
@@ -62,29 +63,22 @@ def _phone(say: Say) -> Any | None:
         return None
     finally:
         if started:
-            with contextlib.suppress(Exception):
-                import subprocess
-
-                subprocess.run([adb.adb_executable(), "-P", str(port), "kill-server"], capture_output=True,
-                               timeout=10, stdin=subprocess.DEVNULL)
+            kill_server(port)
 
 
 @contextlib.contextmanager
 def emulated_target(say: Say) -> Iterator[DemoTarget]:
     """The emulated phone behind a private adb server, connected; both stopped on exit."""
-    from host_tools.emulator import EmulatedPhone
-    from host_tools.targets.adb import AdbTarget, adb_executable
-    from host_tools.targets.adb_private import private_adb_server
+    from host_tools.emulator import connected_phone
+    from host_tools.targets.adb import AdbTarget
 
     with tempfile.TemporaryDirectory(prefix="mindedge-demo-phone-") as tmp, \
-            private_adb_server(adb_executable(), home=Path(tmp) / "home") as server, \
-            EmulatedPhone(Path(tmp) / "phone", authorized_keys=[server.public_key],
-                          auto_accept=False).run_in_thread() as phone:
-        server.connect(phone.address)
-        target = AdbTarget(phone.address, server.port)
+            connected_phone(Path(tmp) / "phone") as connected:
+        phone, server = connected.phone, connected.server
+        target = AdbTarget(connected.serial, server.port)
         say(f"      emulated phone {phone.address} ({phone.sandbox_mode} sandbox) on a private adb server "
-            f"(port {server.port})")
-        yield DemoTarget(target, f"adb:{phone.address} (emulated phone: host CPU)", True)
+            f"(port {server.port}, the only host it trusts)")
+        yield DemoTarget(target, f"{target.name} (emulated phone: host CPU)", True)
 
 
 @contextlib.contextmanager
@@ -100,7 +94,7 @@ def demo_target(choice: str, say: Say) -> Iterator[DemoTarget]:
     phone = _phone(say) if choice == "auto" else None
     if phone is not None:
         props = phone.properties()
-        yield DemoTarget(phone, f"adb:{phone.serial} ({props.get('model')}, {props.get('abi')})", False)
+        yield DemoTarget(phone, f"{phone.name} ({props.get('model')}, {props.get('abi')})", False)
         return
     with emulated_target(say) as t:
         yield t

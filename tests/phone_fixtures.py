@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from host_tools.emulator import EmulatedPhone
+from host_tools.emulator import EmulatedPhone, connected_phone
 from host_tools.targets.adb_private import PrivateAdbServer, bundled_adb, private_adb_server, system_adb
 
 ADB = system_adb() or bundled_adb()
@@ -31,12 +31,9 @@ class Lab:
     def phone(self, trusted: bool = True, connect: bool = True, **kw: Any) -> EmulatedPhone:
         """Start a phone (trusting this server's key unless ``trusted`` is False) and connect it."""
         self.count += 1
-        keys = [self.server.public_key] if trusted else []
-        ph = EmulatedPhone(self.root / f"phone{self.count}", authorized_keys=keys, auto_accept=False, **kw)
-        self.stack.enter_context(ph.run_in_thread())
-        if connect:
-            self.server.connect(ph.address, state="device" if trusted else "unauthorized")
-        return ph
+        root = self.root / f"phone{self.count}"
+        return self.stack.enter_context(connected_phone(root, server=self.server, trusted=trusted, connect=connect,
+                                                        **kw)).phone
 
     @property
     def env(self) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools.emulator import EmulatedPhone
+from host_tools.emulator import EmulatedPhone, connected_phone
 from host_tools.targets.adb_private import PrivateAdbServer, bundled_adb, private_adb_server, system_adb, wait_until
 
 ADBS = {"adb29": system_adb(), "adb36": bundled_adb()}
@@ -34,13 +34,11 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateAd
 @pytest.fixture
 def phone(server: PrivateAdbServer, tmp_path: Path) -> Iterator[EmulatedPhone]:
     """A phone that already trusts this server's key (no prompt), connected and online."""
-    ph = EmulatedPhone(tmp_path / "phone", authorized_keys=[server.public_key], auto_accept=False,
-                       quota_bytes=getattr(server, "quota", None))
-    with ph.run_in_thread():
-        out = server.run("connect", ph.address).stdout
-        assert f"connected to {ph.address}" in out
-        server.wait_state(ph.address, "device")
-        yield ph
+    with connected_phone(tmp_path / "phone", server=server, connect=False) as connected:
+        out = server.run("connect", connected.serial).stdout
+        assert f"connected to {connected.serial}" in out
+        server.wait_state(connected.serial, "device")
+        yield connected.phone
 
 
 def adb(server: PrivateAdbServer, phone: EmulatedPhone, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -94,7 +92,8 @@ def test_exec_out_is_binary_exact(server: PrivateAdbServer, phone: EmulatedPhone
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
 def test_unknown_key_stays_unauthorized_until_accepted(server: PrivateAdbServer, tmp_path: Path) -> None:
-    with EmulatedPhone(tmp_path / "phone", auto_accept=False).run_in_thread() as ph:
+    """The default: a host whose key the phone does not know gets no shell."""
+    with EmulatedPhone(tmp_path / "phone").run_in_thread() as ph:
         out = server.run("connect", ph.address).stdout
         assert "failed to authenticate" in out
         server.wait_state(ph.address, "unauthorized")
@@ -107,9 +106,8 @@ def test_unknown_key_stays_unauthorized_until_accepted(server: PrivateAdbServer,
 
 @pytest.mark.parametrize("server", BOTH, indirect=True)
 def test_quota_full_push_fails_without_partial_file(server: PrivateAdbServer, tmp_path: Path) -> None:
-    with EmulatedPhone(tmp_path / "phone", authorized_keys=[server.public_key], auto_accept=False,
-                       quota_bytes=1_000_000).run_in_thread() as ph:
-        server.connect(ph.address)
+    with connected_phone(tmp_path / "phone", server=server, quota_bytes=1_000_000) as connected:
+        ph = connected.phone
         big = tmp_path / "model.ms"
         big.write_bytes(os.urandom(1_500_000))
         r = server.run("-s", ph.address, "push", str(big), "/data/local/tmp/model.ms")
@@ -152,6 +150,8 @@ def test_sandbox_paths_and_escapes(server: PrivateAdbServer, phone: EmulatedPhon
     r = adb(server, phone, "push", str(f), "/data/local/tmp/etc/mindedge-escape")
     assert r.returncode != 0 and "Read-only file system" in r.stdout + r.stderr
     assert not Path("/etc/mindedge-escape").exists()
+    r = adb(server, phone, "push", str(f), "/data/misc/adb/adb_keys")  # the trusted keys are not the shell's
+    assert r.returncode != 0 and "Read-only file system" in r.stdout + r.stderr
     r = adb(server, phone, "shell", "cat /sys/class/power_supply/battery/type; dumpsys battery | grep level")
     assert r.stdout == "Battery\n  level: 87\n"
 
@@ -196,10 +196,13 @@ def test_adbutils_against_the_phone(server: PrivateAdbServer, phone: EmulatedPho
 
 @pytest.mark.parametrize("server", ONE, indirect=True)
 def test_auto_accept_and_rewrite_sandbox(server: PrivateAdbServer, tmp_path: Path) -> None:
-    """The fallback sandbox (no user namespaces): device paths in command lines are rewritten."""
-    with EmulatedPhone(tmp_path / "phone 'x'", sandbox="rewrite").run_in_thread() as ph:  # an unsafe root path
+    """The fallback sandbox (no user namespaces): device paths in command lines are rewritten. auto_accept
+    lets the unknown host in for this run only: its key is not kept in adb_keys."""
+    root = tmp_path / "phone 'x'"  # an unsafe root path
+    with EmulatedPhone(root, sandbox="rewrite", auto_accept=True).run_in_thread() as ph:
         server.run("connect", ph.address)
-        server.wait_state(ph.address, "device")  # the key was offered and accepted ("Always allow")
+        server.wait_state(ph.address, "device")  # the key was offered and accepted
+        assert not ph.device.adb_keys.exists() or server.public_key.split()[0] not in ph.device.adb_keys.read_text()
         assert ph.sandbox_mode == "rewrite" and ph.sysfs_root == str(ph.device.root)
         f = tmp_path / "f"
         f.write_text("data\n")
@@ -211,17 +214,54 @@ def test_auto_accept_and_rewrite_sandbox(server: PrivateAdbServer, tmp_path: Pat
         assert (ph.device.root / "proc" / "cpuinfo").exists()  # usable as device_bench --sysfsRoot
 
 
-def test_serve_prints_the_connect_line_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    code = ("import sys; from pathlib import Path; from host_tools.emulator import serve; "
-            "serve(0, Path(sys.argv[1]), {'ro.product.model': 'Served'}, echo=lambda s: print(s, flush=True))")
-    with subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "root")], stdout=subprocess.PIPE,
-                          text=True, cwd=Path(__file__).parent.parent) as proc:
+def _emulate(args: list[str], home: Path) -> subprocess.Popen[str]:
+    """`devices emulate ARGS` in its own process with HOME=home (whose .android/adbkey.pub is "the user's")."""
+    code = "import sys; from host_tools.cli_emulate import devices_emulate; devices_emulate(sys.argv[1:])"
+    env = {**os.environ, "HOME": str(home)}
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True, env=env,
+                            cwd=Path(__file__).parent.parent)
+
+
+def _until_connect_line(proc: subprocess.Popen[str]) -> tuple[list[str], str]:
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        if line.startswith("adb connect "):
+            return lines, line.split()[-1]
+        lines.append(line)
+    raise AssertionError(f"no connect line in {lines}")
+
+
+@pytest.mark.parametrize("server", ONE, indirect=True)
+def test_emulate_trusts_only_the_users_adb_server(server: PrivateAdbServer, tmp_path: Path) -> None:
+    """`devices emulate` by default: the server whose HOME it shares is let in; another server stays
+    unauthorized; Ctrl-C stops it."""
+    with _emulate(["--root", str(tmp_path / "root"), "--model", "Served"], server.home) as proc, \
+            private_adb_server(server.adb, home=tmp_path / "stranger-home") as stranger:
         try:
-            assert proc.stdout is not None
-            lines = [proc.stdout.readline(), proc.stdout.readline()]
+            lines, address = _until_connect_line(proc)
             assert "emulated phone 'Served' (x86_64" in lines[0]
-            assert lines[1].startswith("adb connect 127.0.0.1:")
+            assert address.startswith("127.0.0.1:") and not any("WARNING" in line for line in lines)
             assert (tmp_path / "root" / "data" / "local" / "tmp").is_dir()
+            server.connect(address)
+            stranger.connect(address, state="unauthorized")
+            assert "unauthorized" in stranger.run("-s", address, "shell", "true").stderr
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            proc.kill()
+
+
+@pytest.mark.parametrize("server", ONE, indirect=True)
+def test_emulate_auto_accept_says_so_and_lets_anyone_in(server: PrivateAdbServer, tmp_path: Path) -> None:
+    home = tmp_path / "home-without-adb"  # --auto-accept needs no key of its own
+    home.mkdir()
+    with _emulate(["--root", str(tmp_path / "root"), "--auto-accept"], home) as proc:
+        try:
+            lines, address = _until_connect_line(proc)
+            assert any(line.startswith("WARNING: --auto-accept: any program") for line in lines)
+            server.connect(address)
+            assert server.run("-s", address, "shell", "echo in").stdout == "in\n"
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=30) == 0
         finally:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
+import pwd
 import secrets
 import struct
 from dataclasses import dataclass
@@ -22,6 +24,14 @@ KEY_WORDS = 64  # adbd accepts 2048-bit keys only (ANDROID_PUBKEY_MODULUS_SIZE)
 
 class KeyFormatError(ValueError):
     """Not an adbkey.pub line."""
+
+
+def user_adb_key_path() -> Path:
+    """The public key of this user's adb server: ``$HOME/.android/adbkey.pub`` (HOME unset: the passwd
+    entry's home). adb 29 and 36 look there only; they ignore ``ANDROID_USER_HOME`` and ``ANDROID_SDK_HOME``
+    (checked: with either set, ``adb start-server`` still writes ``$HOME/.android/adbkey``)."""
+    home = os.environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir
+    return Path(home) / ".android" / "adbkey.pub"
 
 
 @dataclass(frozen=True)
@@ -118,13 +128,14 @@ class AuthorizedKeys:
         self._keys.append(key)
         return key
 
-    def add(self, line: str | bytes) -> bool:
-        """Trust a key (an adbkey.pub line); persisted when the list has a file. False if invalid or known."""
+    def add(self, line: str | bytes, persist: bool = True) -> bool:
+        """Trust a key (an adbkey.pub line); written to the list's file when it has one and ``persist``.
+        False if invalid or already known."""
         text = line.rstrip(b"\0").decode("utf-8", "replace") if isinstance(line, bytes) else line
         key = self._add(text.strip())
         if key is None:
             return False
-        if self.path is not None:
+        if self.path is not None and persist:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a") as f:
                 f.write(key.encode() + "\n")

@@ -29,18 +29,21 @@ ROOT_REPLY = b"adbd cannot run as root in production builds\n"
 class EmulatedPhone:
     """An emulated Android phone speaking the adb transport protocol over TCP.
 
-    ``root`` holds its sandbox (see ``device.py``); ``port`` 0 picks a free port. ``props`` override the
-    defaults of ``default_props``. ``quota_bytes`` caps what pushes may store under /data/local/tmp.
+    ``root`` holds its sandbox (see ``device.py``); ``port`` 0 picks a free port; it listens on ``host``
+    (127.0.0.1: only this machine; any other address lets whoever reaches it knock, and a trusted key then
+    gets a shell as you). ``props`` override the defaults of ``default_props``. ``quota_bytes`` caps what
+    pushes may store under /data/local/tmp.
     Host keys: ``authorized_keys`` (adbkey.pub lines) are trusted from the start, plus those kept in the
-    sandbox's ``/data/misc/adb/adb_keys``; an unknown host that offers its key is trusted when
-    ``auto_accept`` (as if the user tapped "Always allow"), otherwise it stays ``unauthorized`` until
-    ``accept_pending()``. The battery's current follows the CPU time of the processes the device's
-    commands start (only those named in ``load_commands`` when given), sampled every ``poll_interval`` s.
+    sandbox's ``/data/misc/adb/adb_keys``; an unknown host that offers its key stays ``unauthorized`` until
+    ``accept_pending()`` (the user taps "Always allow": the key is kept in adb_keys). ``auto_accept`` trusts
+    every key offered, for this run only (not written to adb_keys). The battery's current follows the CPU
+    time of the processes the device's commands start (only those named in ``load_commands`` when given),
+    sampled every ``poll_interval`` s.
     """
 
     def __init__(self, root: Path, port: int = 0, props: dict[str, str] | None = None,
                  quota_bytes: int | None = None, *, host: str = "127.0.0.1",
-                 authorized_keys: list[str] | None = None, auto_accept: bool = True, require_auth: bool = True,
+                 authorized_keys: list[str] | None = None, auto_accept: bool = False, require_auth: bool = True,
                  battery: BatteryConfig | None = None, sandbox: str = "auto",
                  load_commands: tuple[str, ...] | None = None, poll_interval: float = 0.05) -> None:
         self.device = DeviceRoot(root)
@@ -103,7 +106,8 @@ class EmulatedPhone:
                       **self._prop_overrides}
         self.device.write_props(self.props)
         if self.sandbox.mode == "rewrite":
-            log.warning("user namespaces unavailable: device paths in commands are rewritten instead")
+            log.warning("rewrite sandbox (%s): device paths in commands are rewritten, and commands can write "
+                        "anywhere you can", self.sandbox.probe_error or "asked for")
         self.device.write_tools(self.sandbox.view("/system/build.prop"),
                                 self.sandbox.view("/sys/class/power_supply"))
         self.battery.write()
@@ -273,7 +277,8 @@ class EmulatedPhone:
                 log.info("host %s offered a malformed key", conn.peer)
                 return
             if self.auto_accept:
-                self.keys.add(pkt.data)
+                self.keys.add(pkt.data, persist=False)
+                log.warning("auto-accepted the key of host %s", conn.peer)
                 self._go_online(conn)
             else:
                 conn.offered_key = pkt.data

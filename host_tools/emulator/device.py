@@ -137,6 +137,7 @@ class DeviceRoot:
         """Device folders backed by the sandbox, then the host itself (read-only) for everything else."""
         return [
             Mount("/data", self.data, True),
+            Mount("/data/misc", self.data / "misc", False),  # the trusted keys: not the shell's to change
             Mount("/sdcard", self.sdcard, True),
             Mount("/system", self.system, False),
             Mount("/sys/class/power_supply", self.power_supply, False),

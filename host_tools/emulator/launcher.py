@@ -3,13 +3,17 @@
 Standalone on purpose (no imports from mindedge, nothing but the standard library): it runs once per
 command, in a fresh process, right before ``execve``. With ``newroot`` set it enters a new user and mount
 namespace (the caller's uid shows as ``uid`` inside, 2000 = ``shell`` as on a phone), mounts a tmpfs on
-``newroot``, bind-mounts every top-level folder of the host into it, then the sandbox folders over their
-device paths (``/data``, ``/system``, ...), and chroots there. Without it, it only sets the working
-folder and the controlling terminal. Failures print one line and exit 126.
+``newroot``, bind-mounts every top-level folder of the host into it READ-ONLY (recursively, submounts too;
+device nodes such as /dev/null stay writable, as the kernel allows writes to them on read-only mounts),
+except the names in ``keep`` (``proc``), puts a private tmpfs on each of ``scratch`` (``/dev/shm``), then the
+sandbox folders over their device paths (``/data`` read-write, ``/system`` read-only, ...), makes the new
+``/`` itself read-only and chroots there. A read-only step that fails stops the command (fail closed).
+Without ``newroot``, it only sets the working folder and the controlling terminal. Failures print one line
+and exit 126.
 """
 
-import contextlib
 import ctypes
+import errno
 import json
 import os
 import signal
@@ -19,11 +23,19 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
+MS_NODEV = 0x4
 MS_REMOUNT = 0x20
 MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 TIOCSCTTY = 0x540E
+SYS_MOUNT_SETATTR = 442  # the same number on x86_64 and in the generic table (arm64); Linux 5.12+
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+# mount options that a read-only remount must repeat (a user namespace may not clear them: EPERM)
+REMOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": 0x8, "noatime": 0x400,
+                 "nodiratime": 0x800, "relatime": 0x200000, "strictatime": 0x1000000}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -37,6 +49,61 @@ def _check(result: int, what: str) -> None:
 def _mount(src, dst, fstype, flags, data=None) -> None:
     enc = [s.encode() if s is not None else None for s in (src, dst, fstype, data)]
     _check(_libc.mount(enc[0], enc[1], enc[2], flags, enc[3]), f"mount {src or fstype} on {dst}")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def _unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as \\ooo."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
+            out.append(chr(int(field[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def mounts_under(mountinfo: str, path: str) -> list[tuple[str, int]]:
+    """(mount point, flags to keep) of every mount at or below ``path``, parents first, from
+    /proc/self/mountinfo text."""
+    found = []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) < 6:
+            continue
+        point = _unescape(fields[4])
+        if point == path or point.startswith(path.rstrip("/") + "/"):
+            flags = 0
+            for opt in fields[5].split(","):
+                flags |= REMOUNT_FLAGS.get(opt, 0)
+            found.append((point, flags))
+    return found
+
+
+def make_readonly(path: str, method: str = "auto") -> None:
+    """Make the mount at ``path`` and every mount below it read-only: one mount_setattr(AT_RECURSIVE)
+    where the kernel has it, else a read-only bind remount of each mount (keeping its locked flags)."""
+    if method == "auto":
+        attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+        result = _libc.syscall(ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD),
+                               ctypes.c_char_p(path.encode()), ctypes.c_uint(AT_RECURSIVE),
+                               ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)))
+        if result == 0:
+            return
+        if ctypes.get_errno() != errno.ENOSYS:
+            _check(result, f"mount_setattr(read-only) {path}")
+    with open("/proc/self/mountinfo") as f:
+        targets = mounts_under(f.read(), path)
+    if not targets:
+        raise OSError(errno.ENOENT, f"no mount at {path}")
+    for point, flags in targets:
+        _mount(None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags)
 
 
 def _write(path: str, text: str) -> None:
@@ -54,6 +121,8 @@ def enter_sandbox(spec: dict) -> None:
     new = spec["newroot"]
     _mount("tmpfs", new, "tmpfs", MS_NOSUID, "mode=0755")
     shadowed = {b["dst"].strip("/").split("/")[0] for b in spec["binds"] if b["dst"].count("/") == 1}
+    keep = set(spec.get("keep", ()))
+    method = spec.get("readonly_method", "auto")
     for name in sorted(os.listdir("/")):
         if name in shadowed:
             continue
@@ -65,19 +134,28 @@ def enter_sandbox(spec: dict) -> None:
             os.mkdir(dst)
         else:
             open(dst, "w").close()
-        with contextlib.suppress(OSError):  # unreadable or special entries stay empty
+        try:
             _mount(src, dst, None, MS_BIND | MS_REC)
+        except OSError:  # unreadable or special entries stay empty
+            continue
+        if name not in keep:
+            make_readonly(dst, method)
+    for path in spec.get("scratch", ()):
+        if os.path.isdir(new + path):
+            _mount("tmpfs", new + path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
     for b in spec["binds"]:
         dst = new + b["dst"]
         try:
             if b["dst"].count("/") == 1:
                 os.mkdir(dst)
             _mount(b["src"], dst, None, MS_BIND | MS_REC)
-            if b.get("ro"):
-                _mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
         except OSError:
             if not b.get("optional"):
                 raise
+            continue
+        if b.get("ro"):
+            make_readonly(dst, method)
+    _mount(None, new, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
     os.chroot(new)
 
 

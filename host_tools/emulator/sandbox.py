@@ -1,13 +1,18 @@
-"""How the emulated phone runs a command so that device paths work.
+"""How the emulated phone runs a command so that device paths work, and what it may write.
 
 ``namespace`` mode (preferred): every command starts in its own user + mount namespace whose root is the
-host's file system with the sandbox folders mounted on their device paths (``/data``, ``/sdcard``,
-``/system``, ``/sys/class/power_supply``), running as uid 2000 (``shell``) with no capabilities. Paths in
-commands, in files and in programs' own ``open()`` calls all work unchanged, as on a phone.
+host's file system mounted READ-ONLY (submounts too; /proc as it is, device nodes such as /dev/null still
+writable, a private empty /dev/shm) with the sandbox folders mounted on their device paths: ``/data`` and
+``/sdcard`` read-write, ``/data/misc`` (the trusted keys), ``/system`` and ``/sys/class/power_supply``
+read-only. It runs as uid 2000 (``shell``) with no capabilities, so a command can change the phone's own
+folders and nothing of the host's (see ``launcher.py``). It is not a jail for hostile code: commands run as
+the host user on the host's network and can reach its local sockets; who may run commands at all is decided
+by the key check (``auth.py``).
 
 ``rewrite`` mode (fallback when unprivileged user namespaces are disabled): commands run directly on the
 host and every device path prefix in the command line is rewritten to its sandbox folder. Paths that a
-program computes itself are not rewritten. ``start()`` probes namespace mode once and falls back.
+program computes itself are not rewritten, and nothing keeps a command from writing the host user's files.
+``probe()`` tries namespace mode once and falls back, keeping the reason in ``probe_error``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ LAUNCHER = Path(__file__).with_name("launcher.py")
 SHELL_UID = 2000
 DEVICE_PATH = "/system/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MODES = ("auto", "namespace", "rewrite")
+KEEP_WRITABLE = ("proc",)  # host top-level folders not made read-only (per-process files; /proc/sys needs root)
+SCRATCH = ("/dev/shm",)  # a private empty tmpfs in each command instead of the host's
 SAFE_PATH = re.compile(r"[\w./+-]+")
 
 
@@ -44,11 +51,14 @@ class Sandbox:
             raise ValueError(f"sandbox mode must be one of {MODES}")
         self.device = device
         self.mode = mode
+        self.probe_error = ""
+        self.readonly_method = "auto"  # "remount": the per-mount fallback for kernels before 5.12 (tests)
 
     def _binds(self) -> list[dict[str, object]]:
         d = self.device
         return [
             {"src": str(d.data), "dst": "/data", "ro": False},
+            {"src": str(d.data / "misc"), "dst": "/data/misc", "ro": True},
             {"src": str(d.sdcard), "dst": "/sdcard", "ro": False},
             {"src": str(d.system), "dst": "/system", "ro": True},
             {"src": str(d.power_supply), "dst": "/sys/class/power_supply", "ro": True, "optional": True},
@@ -80,9 +90,11 @@ class Sandbox:
         self.mode = "namespace"
         argv, env = self.command("test -d /data/local/tmp && test -d /system/bin", term=None, pty=False)
         try:
-            ok = subprocess.run(argv, env=env, capture_output=True, timeout=20).returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            ok = False
+            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=20)
+            ok = proc.returncode == 0
+            self.probe_error = "" if ok else (proc.stderr.strip() or f"exit code {proc.returncode}")
+        except (OSError, subprocess.TimeoutExpired) as e:
+            ok, self.probe_error = False, str(e)
         self.mode = "namespace" if ok else "rewrite"
         return self.mode
 
@@ -111,6 +123,7 @@ class Sandbox:
         argv = ["/bin/sh", "-c", command] if command else ["/bin/sh", "-l"]
         spec: dict[str, object] = {"argv": argv, "cwd": "/", "ctty": pty}
         if self.mode == "namespace":
-            spec.update(newroot=str(self.device.rootfs), uid=SHELL_UID, gid=SHELL_UID, binds=self._binds())
+            spec.update(newroot=str(self.device.rootfs), uid=SHELL_UID, gid=SHELL_UID, binds=self._binds(),
+                        keep=list(KEEP_WRITABLE), scratch=list(SCRATCH), readonly_method=self.readonly_method)
         launcher = [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec)]
         return launcher, self.env(term, hostname)
