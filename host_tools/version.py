@@ -65,13 +65,15 @@ def _git(root: Path, *args: str) -> str | None:
 def build_id_for(root: Path) -> str:
     """The build id of the native sources under ``root``.
 
-    * ``root`` is a git work tree (``root/.git`` exists): ``g`` + 12 hex digits of HEAD, plus ``-d`` + 8 hex
+    * ``root`` is a git work tree (``root/.git`` exists): ``g`` + 12 hex digits of the last commit of the native
+      sources, plus ``-d`` + 8 hex
       digits of the sources' digest when ``git status`` shows changes in them;
     * otherwise (an installed package's ``_native/``, a tarball, no usable git): ``s`` + 12 hex digits of the
       sources' digest; ``unknown`` when there are no sources.
     """
     if (root / ".git").exists():
-        head = _git(root, "rev-parse", "HEAD")
+        # the last commit that touched the native sources: other commits need no rebuild
+        head = _git(root, "log", "-1", "--format=%H", "--", *native_sources.NATIVE_DIRS)
         if head is not None and _HEX.fullmatch(head):
             status = _git(root, "status", "--porcelain", "--", *native_sources.NATIVE_DIRS)
             dirty = status is None or status != ""  # a failing status cannot vouch for clean sources

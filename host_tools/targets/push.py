@@ -17,16 +17,27 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from host_tools.errors import ConfigError
 from host_tools.targets.digests import HOST_DIGESTS, HostDigests
 
-if TYPE_CHECKING:
-    from host_tools.targets.base import Target
-
 PART_SUFFIX = ".mindedge-part"
 Progress = Callable[[int, int], object]  # (bytes pushed so far, bytes to push)
+
+
+class Pushable(Protocol):
+    """What a push needs of a target (``Target`` has it all)."""
+
+    name: str
+
+    def put(self, local: Path, remote: str, progress: Callable[[int], None] | None = None) -> None: ...
+
+    def sha256(self, remotes: list[str], discard: list[str] | None = None) -> dict[str, str]: ...
+
+    def rename(self, moves: list[tuple[str, str]]) -> None: ...
+
+    def remove(self, remotes: list[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -110,7 +121,7 @@ def check_names(items: list[Item]) -> None:
         seen[item.remote] = item.local
 
 
-def sync_files(target: Target, items: list[Item], progress: Progress | None = None,
+def sync_files(target: Pushable, items: list[Item], progress: Progress | None = None,
                memo: dict[str, str] | None = None, digests: HostDigests = HOST_DIGESTS) -> SyncReport:
     """Push every item whose destination differs (sha256); returns what was pushed and skipped.
 
@@ -131,7 +142,7 @@ def sync_files(target: Target, items: list[Item], progress: Progress | None = No
     return report
 
 
-def _push_all(target: Target, unique: list[Item], todo: list[Item], have: dict[str, str],
+def _push_all(target: Pushable, unique: list[Item], todo: list[Item], have: dict[str, str],
               progress: Progress | None, t0: float) -> SyncReport:
     """Put ``todo``: new files under their names, replacements under temporary names renamed at the end."""
     sizes = {i.remote: i.local.stat().st_size for i in unique}
