@@ -357,12 +357,19 @@ def test_min_and_max_seconds_and_run_delay(exe, tiny_ms, tmp_path):
 
 def test_host_version_mismatch_and_missing_device_are_refused(exe, tiny_ms, tmp_path):
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
+    base, plus, build = version.partition("+")
+    assert plus and base and build  # "<version>+<build id>"
     ok = run_bench(exe, tiny_ms, tmp_path, [f"--hostVersion={version}", "--loopCount=1", "--powerSource=none"])
-    assert ok.code == 0 and ok.doc["config"]["host_version"] == version
-    bad = run_bench(exe, tiny_ms, tmp_path, ["--hostVersion=9.9.9", "--loopCount=1"])
-    assert bad.code == 2 and bad.doc is None
-    msg = "\n".join(bad.stderr)
-    assert "9.9.9" in msg and version in msg and "version mismatch" in msg
+    assert ok.code == 0 and ok.doc["config"]["host_version"] == version and ok.doc["tool_version"] == version
+    # Another version, and the same version built from other sources: both refused, and told apart.
+    for host, why in ((f"9.9.9+{build}", "a different mindedge version"),
+                      (f"{base}+{build}x", "built from another commit/source"),
+                      (base, "built from another commit/source")):  # fmt: skip
+        bad = run_bench(exe, tiny_ms, tmp_path, [f"--hostVersion={host}", "--loopCount=1"])
+        assert bad.code == 2 and bad.doc is None
+        line = next(ln for ln in bad.stderr if ln.startswith("device_bench: error:"))
+        assert "version mismatch" in line and host in line and version in line and why in line
+        assert line.endswith("run `mindedge sdk build`")
     gpu = run_bench(exe, tiny_ms, tmp_path, ["--device=GPU", "--loopCount=1"])
     assert gpu.code == 2 and "device GPU not available in this build" in "\n".join(gpu.stderr)
 
