@@ -40,7 +40,8 @@ def _one_line_error(code, out, needle):
 def test_list_one_line_per_result(workspace):
     code, out = _cli("results", "list", "--workspace", str(workspace))
     assert code == 0, out
-    header, *rows = out.strip().splitlines()
+    header, rule, *rows = out.strip().splitlines()
+    assert set(rule.replace(" ", "")) == {"-"}  # the rule under the header
     assert header.split()[:2] == ["ID", "DATE"] and "STATUS" in header
     assert [r.split()[0] for r in rows] == ["3", "2", "1"]
     assert rows[2].endswith("ok") and "fp32" in rows[2] and "26.3 us" in rows[2] and "49.4 us" in rows[2]
@@ -50,9 +51,9 @@ def test_list_one_line_per_result(workspace):
 
 def test_list_filters_and_limits(workspace):
     _code, out = _cli("results", "list", "--workspace", str(workspace), "--model", "fp16")
-    assert len(out.strip().splitlines()) == 2 and "fp16" in out
+    assert len(out.strip().splitlines()) == 3 and "fp16" in out
     _code, out = _cli("results", "list", "--workspace", str(workspace), "--limit", "1")
-    assert len(out.strip().splitlines()) == 2 and out.strip().splitlines()[1].split()[0] == "3"
+    assert len(out.strip().splitlines()) == 3 and out.strip().splitlines()[2].split()[0] == "3"
 
 
 def test_list_without_store_says_so(tmp_path):
@@ -63,7 +64,7 @@ def test_list_without_store_says_so(tmp_path):
 
 def test_workspace_from_environment(workspace):
     code, out = _cli("results", "list", env={"MINDEDGE_WORKSPACE": str(workspace)})
-    assert code == 0 and len(out.strip().splitlines()) == 4
+    assert code == 0 and len(out.strip().splitlines()) == 5
 
 
 def test_show_has_every_section(workspace):
@@ -148,6 +149,6 @@ def test_views_render_from_values(workspace):
     with open_store(workspace / "results.db", create=False) as store:
         rows = store.list()
         a, b = store.get(1), store.get(2)
-    assert render_list(rows).splitlines()[1].split()[0] == "3"
+    assert render_list(rows).splitlines()[2].split()[0] == "3"
     assert render_list([]) == "no results"
     assert "#1" in render_show(a) and "B/A" in render_compare(a, b)
