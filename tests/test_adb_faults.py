@@ -181,15 +181,16 @@ def test_old_adb_server_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_devices_emulate_serves_until_ctrl_c(the_lab: Lab, tmp_path: Path) -> None:
     argv = [str(MINDEDGE), "devices", "emulate", "--root", str(tmp_path / "root"), "--model", "Bench Rig",
-            "--prop", "ro.soc.model=SM8550"]
+            "--prop", "ro.soc.model=SM8550", "--key", str(the_lab.server.home / ".android" / "adbkey.pub")]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=subprocess_env(the_lab))
     try:
         assert proc.stdout is not None
-        first, second = proc.stdout.readline(), proc.stdout.readline()
+        first, trusted, second = proc.stdout.readline(), proc.stdout.readline(), proc.stdout.readline()
         assert "emulated phone 'Bench Rig' (x86_64" in first and second.startswith("adb connect 127.0.0.1:")
+        assert trusted.startswith("trusted: ") and "other hosts stay unauthorized" in trusted
         address = second.split()[-1]
-        the_lab.server.connect(address)  # serve() accepts a new host's key ("Always allow")
+        the_lab.server.connect(address)  # the phone trusts the key it was given (--key)
         code, out = _cli("devices")
         assert code == 0, out
         row = next(line for line in out.splitlines() if line.startswith(address))
