@@ -297,9 +297,10 @@ def test_ctrl_c_with_several_models_on_the_local_target(tiny_ms, tmp_path, press
     """`bench a.ms b.ms --target local` + Ctrl-C: the running model's partial result is stored as interrupted,
     no new run starts, exit 130, no device_bench left running; a second Ctrl-C ends it at once."""
     ws = tmp_path / "ws"
-    other = tmp_path / "other.ms"
+    first, other = tmp_path / f"ctrl-c-{presses}-{os.getpid()}.ms", tmp_path / "other.ms"
+    shutil.copy(tiny_ms, first)
     shutil.copy(tiny_ms, other)
-    proc = _start([tiny_ms, other, "--target", "local", "--loops", 10_000_000, "--max-seconds", 60, "--no-accuracy",
+    proc = _start([first, other, "--target", "local", "--loops", 10_000_000, "--max-seconds", 60, "--no-accuracy",
                    "--workspace", ws])
     _wait_for(proc, "bench: timed: ")
     for _ in range(presses):
@@ -307,10 +308,10 @@ def test_ctrl_c_with_several_models_on_the_local_target(tiny_ms, tmp_path, press
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert not _device_bench_pids(str(tiny_ms.name)), "device_bench was left running"
+    assert not _device_bench_pids(first.name), "device_bench was left running"
     rows = _rows(ws, "status, runs, model_path")
     if presses == 1:
-        assert [(status, Path(path).name) for status, _runs, path in rows] == [("interrupted", tiny_ms.name)]
+        assert [(status, Path(path).name) for status, _runs, path in rows] == [("interrupted", first.name)]
         assert rows[0][1] > 0 and "interrupted" in out
     else:  # the second press kills device_bench before it writes JSON: nothing half-measured is stored
         assert all(status == "interrupted" for status, _runs, _path in rows)
