@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from host_tools import manifest
 from host_tools.bench import reference
+from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig, bench_argv, load_config
 from host_tools.bench.runner import Execution, error_line
 from host_tools.bench.session import progress_printer, status_of
@@ -94,7 +95,7 @@ def test_random_references_match_onnx_runtime_in_model_layout(tmp_path):
 
     onnx_path = tiny_conv_classifier(tmp_path / "t.onnx", channels=3, size=8)
     ms = _ms_with_manifest(tmp_path, onnx_path, [1, 8, 8, 3])
-    plan = reference.build(ms, BenchConfig(samples=6), tmp_path)
+    plan = reference.build(BenchModel.load(ms), BenchConfig(samples=6), tmp_path)
     refs = plan.refs
     assert plan.skipped is None and refs is not None and refs.samples == 6
     assert refs.inputs == "random normal, seed 0" and refs.reference.startswith("onnxruntime ")
@@ -111,7 +112,7 @@ def test_mnist_models_use_real_test_images(tmp_path):
         pytest.skip("MNIST is not in the cache (mindedge data fetch mnist)")
     onnx_path = tiny_conv_classifier(tmp_path / "m.onnx", channels=1, size=28, classes=10)
     ms = _ms_with_manifest(tmp_path, onnx_path, [1, 28, 28, 1], normalization=MNIST_NORMALIZATION)
-    refs = reference.build(ms, BenchConfig(samples=5), tmp_path).refs
+    refs = reference.build(BenchModel.load(ms), BenchConfig(samples=5), tmp_path).refs
     assert refs is not None and refs.inputs == "MNIST test images 0..4"
     x = np.fromfile(refs.inputs_file, dtype="<f4").reshape(5, 28, 28)
     assert x.min() == pytest.approx(-0.1307 / 0.3081, rel=1e-5)  # background pixels, normalized
@@ -123,28 +124,28 @@ def test_user_inputs_are_used_for_the_references(tmp_path):
     ms = _ms_with_manifest(tmp_path, onnx_path, [1, 8, 8, 1])
     user = tmp_path / "in.bin"
     np.arange(3 * 64, dtype="<f4").tofile(user)
-    refs = reference.build(ms, BenchConfig(in_data_file=user), tmp_path).refs
+    refs = reference.build(BenchModel.load(ms), BenchConfig(in_data_file=user), tmp_path).refs
     assert refs is not None and refs.samples == 3 and refs.inputs.startswith("--in-data")
     np.arange(65, dtype="<f4").tofile(user)
     with pytest.raises(ConfigError, match="not a whole number of 256-byte samples"):
-        reference.build(ms, BenchConfig(in_data_file=user), tmp_path)
+        reference.build(BenchModel.load(ms), BenchConfig(in_data_file=user), tmp_path)
 
 
 def test_without_parent_onnx_the_check_is_skipped_or_refused(tmp_path):
     ms = tmp_path / "bare.ms"
     ms.write_bytes(b"x")
-    plan = reference.build(ms, BenchConfig(), tmp_path)
+    plan = reference.build(BenchModel.load(ms), BenchConfig(), tmp_path)
     assert plan.refs is None and "skipped" in plan.skipped and "no manifest" in plan.skipped
-    assert reference.build(ms, BenchConfig(accuracy=False), tmp_path) == reference.Plan(None)
+    assert reference.build(BenchModel.load(ms), BenchConfig(accuracy=False), tmp_path) == reference.Plan(None)
     with pytest.raises(ConfigError, match="cannot check accuracy"):
-        reference.build(ms, BenchConfig(accuracy=True), tmp_path)
+        reference.build(BenchModel.load(ms), BenchConfig(accuracy=True), tmp_path)
 
 
 def test_changed_parent_onnx_is_not_trusted(tmp_path):
     onnx_path = tiny_conv_classifier(tmp_path / "t.onnx", channels=1, size=8)
     ms = _ms_with_manifest(tmp_path, onnx_path, [1, 8, 8, 1])
     tiny_conv_classifier(onnx_path, channels=1, size=8, seed=1)  # re-exported since
-    plan = reference.build(ms, BenchConfig(), tmp_path)
+    plan = reference.build(BenchModel.load(ms), BenchConfig(), tmp_path)
     assert plan.refs is None and "changed since" in plan.skipped
 
 
