@@ -28,11 +28,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-from host_tools.deploy import DEVICE_DIR, ModelFiles, build_for, deploy
-from host_tools.targets.digests import HostDigests
-from host_tools.targets.adb import AdbTarget
+from host_tools.deploy import ModelFiles, build_for, deploy
+from host_tools.targets.adb import DEVICE_DIR, AdbTarget
 from host_tools.targets.adb_private import bundled_adb, system_adb
 from host_tools.targets.adb_private import private_adb_server as adb_server
+from host_tools.targets.digests import HostDigests
 
 
 @contextlib.contextmanager
@@ -80,7 +80,7 @@ def main() -> int:
               f"in its own process; bundle {len(files)} files, {total / 1e6:.1f} MB")
 
         def clear() -> None:
-            target.shell(f"rm -rf {DEVICE_DIR} /data/local/tmp/plain; mkdir -p /data/local/tmp/plain")
+            target.sh(f"rm -rf {DEVICE_DIR} /data/local/tmp/plain; mkdir -p /data/local/tmp/plain")
 
         cache = Path(tmp) / "digests.json"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from host_tools.targets.push import PART_SUFFIX, Item, sync_files
 from host_tools.errors import DeviceError
 from host_tools.targets.adb import AdbTarget
 from host_tools.targets.adb_private import wait_until
+from host_tools.targets.push import PART_SUFFIX, Item, sync_files
 from tests.phone_fixtures import Lab, lab
 
 DIR = "/data/local/tmp/mindedge"

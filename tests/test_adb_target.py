@@ -21,12 +21,12 @@ from host_tools.targets.adb_parse import (
     parse_devices_l,
     parse_getprop,
 )
-from host_tools.targets.adb_server import list_devices
-from host_tools.targets.posix import build_command
-from host_tools.targets.push import Item
 from host_tools.targets.adb_private import PrivateAdbServer as AdbServer
 from host_tools.targets.adb_private import bundled_adb, free_port, system_adb, wait_until
 from host_tools.targets.adb_private import private_adb_server as adb_server
+from host_tools.targets.adb_server import list_devices
+from host_tools.targets.posix import build_command
+from host_tools.targets.push import Item
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADB = bundled_adb() or system_adb()

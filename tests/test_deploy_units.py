@@ -13,11 +13,11 @@ from host_tools.bench.execute import _Lines, charging_warning
 from host_tools.bench.multi import Job, plan_jobs
 from host_tools.deploy import Layout, ModelFiles
 from host_tools.deploy.binaries import DEVICE_RPATH, device_copy, find_build, runtime_libs
+from host_tools.elf import ElfError, elf_info, read_elf, with_rpath
+from host_tools.errors import ConfigError, DeviceError, ToolMissing
 from host_tools.targets.adb_parse import parse_battery
 from host_tools.targets.posix import parse_sha256sum
 from host_tools.targets.push import Item, check_names, part_name
-from host_tools.elf import ElfError, elf_info, read_elf, with_rpath
-from host_tools.errors import ConfigError, DeviceError, ToolMissing
 from host_tools.targets.registry import select_targets
 from tests.phone_fixtures import fake_elf
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from host_tools.deploy.binaries import BenchBuild, find_build
 from host_tools.targets.base import Target
+from host_tools.targets.digests import HostDigests
 from host_tools.targets.push import Item, Progress, SyncReport, progress_printer
 
 __all__ = ["BenchBuild", "Deployment", "Layout", "ModelFiles", "SyncReport", "build_for", "deploy", "deploy_to"]
@@ -100,7 +101,7 @@ def build_for(target: Target, props: dict[str, str], bench_binary: Path | None =
 
 
 def deploy(target: Target, models: list[ModelFiles], build: BenchBuild, progress: Progress | None = None,
-           memo: dict[str, str] | None = None) -> Deployment:
+           memo: dict[str, str] | None = None, digests: HostDigests | None = None) -> Deployment:
     """Push ``build`` (binary + libraries) and ``models`` with their data; unchanged files are skipped
     (``memo``: see ``targets.push.sync_files``)."""
     layout = Layout(target.root)
@@ -108,7 +109,7 @@ def deploy(target: Target, models: list[ModelFiles], build: BenchBuild, progress
     items += [Item(lib, posixpath.join(layout.lib_dir, lib.name)) for lib in build.libs]
     for m in models:
         items += m.items(layout)
-    report = target.push(items, progress, memo)
+    report = target.push(items, progress, memo, digests)
     report.notes.extend(build.notes)
     return Deployment(build, report, layout)
 

@@ -22,6 +22,7 @@ from host_tools.targets.posix import parse_sha256sum, quote_all, sha256_script
 
 if TYPE_CHECKING:
     from host_tools.targets.adb_parse import BatteryReading
+    from host_tools.targets.digests import HostDigests
     from host_tools.targets.push import Item, Progress, SyncReport
 
 OutputSink = Callable[[int, bytes], None]  # (1 = stdout | 2 = stderr, data) as it arrives
@@ -117,12 +118,13 @@ class Target(ABC):
             raise DeviceError(f"could not move pushed files into place on {self.name}: {result.stderr.strip()[:200]}",
                               hint=f"check the folder {self.root} on the device")
 
-    def push(self, items: list[Item], progress: Progress | None = None,
-             memo: dict[str, str] | None = None) -> SyncReport:
-        """Put every item whose destination differs (sha256) on the target; see ``targets/push.py``."""
+    def push(self, items: list[Item], progress: Progress | None = None, memo: dict[str, str] | None = None,
+             digests: HostDigests | None = None) -> SyncReport:
+        """Put every item whose destination differs (sha256) on the target; see ``targets/push.py``.
+        ``digests``: the host-file digest cache (default: the persistent one)."""
         from host_tools.targets.push import sync_files
 
-        return sync_files(self, items, progress, memo)
+        return sync_files(self, items, progress, memo, *([digests] if digests is not None else []))
 
     def battery(self) -> BatteryReading | None:
         """The battery as the OS reports it (Android: ``dumpsys battery``); None where there is none to ask."""
