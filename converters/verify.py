@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from host_tools.errors import ConversionError
+from host_tools.onnx_runtime import onnx_reference
+
+__all__ = ["Agreement", "compare", "onnx_reference"]  # onnx_reference lives below converters and bench
 
 
 @dataclass
@@ -20,15 +22,17 @@ class Agreement:
     max_rel_error: float  # max |a - b| / max |reference|
     mean_abs_error: float
     top1_agreement: float
-    threshold: float | None = None
+    threshold: float | None = None  # the max relative error allowed
+    min_top1: float | None = None  # the top-1 agreement required
     passed: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def compare(candidate: np.ndarray, reference: np.ndarray, threshold: float | None = None) -> Agreement:
-    """Agreement of ``candidate`` with ``reference`` (both [N, classes])."""
+def compare(candidate: np.ndarray, reference: np.ndarray, threshold: float | None = None,
+            min_top1: float | None = None) -> Agreement:
+    """Agreement of ``candidate`` with ``reference`` (both [N, classes]); ``passed`` when within both bounds."""
     if candidate.shape != reference.shape:
         raise ConversionError(f"converted model output shape {candidate.shape} != source {reference.shape}")
     cand = candidate.astype(np.float64).reshape(len(candidate), -1)
@@ -37,7 +41,7 @@ def compare(candidate: np.ndarray, reference: np.ndarray, threshold: float | Non
     scale = float(np.max(np.abs(ref))) or 1.0
     max_rel = float(diff.max() / scale) if diff.size else 0.0
     top1 = float(np.mean(cand.argmax(axis=1) == ref.argmax(axis=1))) if len(ref) else 1.0
-    passed = threshold is None or max_rel <= threshold
+    passed = (threshold is None or max_rel <= threshold) and (min_top1 is None or top1 >= min_top1)
     return Agreement(
         samples=len(ref),
         max_abs_error=float(diff.max()) if diff.size else 0.0,
@@ -45,22 +49,6 @@ def compare(candidate: np.ndarray, reference: np.ndarray, threshold: float | Non
         mean_abs_error=float(diff.mean()) if diff.size else 0.0,
         top1_agreement=top1,
         threshold=threshold,
+        min_top1=min_top1,
         passed=passed,
     )
-
-
-def onnx_reference(onnx_path: Path, x: np.ndarray) -> np.ndarray:
-    """Outputs of ONNX Runtime on each sample of ``x`` (NCHW, batch dim first)."""
-    try:
-        import onnxruntime as ort
-    except ImportError as e:  # pragma: no cover - a test extra
-        raise ConversionError("onnxruntime is needed to verify conversions", hint="pip install onnxruntime") from e
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    batch = sess.get_inputs()[0].shape[0]
-    if isinstance(batch, int) and batch == 1:
-        outs = [sess.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))]
-        return np.concatenate(outs, axis=0).reshape(len(x), -1)
-    return sess.run(None, {name: x})[0].reshape(len(x), -1)

@@ -1,7 +1,9 @@
 """Export a trained checkpoint to ONNX (opset 11) and MindIR, each with a manifest beside it.
 
-The checkpoint's own manifest says which registered model it holds; the exported graphs take one
-NCHW sample (batch fixed at 1). Tensor names are read back from the written files.
+The checkpoint's own manifest says which registered model it holds and carries the normalization,
+labels and dataset record into the export's manifest; the exported graphs take one NCHW sample (batch
+fixed at 1). Tensor names are read back from the written files. Public: ``load_checkpoint``,
+``export_net`` (an in-memory net whose checkpoint was saved), ``export_checkpoint``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ def _check_formats(formats: list[str]) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def _checkpoint_info(ckpt: Path) -> tuple[manifest.Manifest, ModelInfo]:
+def checkpoint_manifest(ckpt: Path) -> tuple[manifest.Manifest, ModelInfo]:
+    """The manifest of checkpoint ``ckpt`` (checked against the file) and its registered model; ModelError."""
+    ckpt = Path(ckpt)
     if not ckpt.is_file():
         raise ModelError(f"checkpoint {ckpt} does not exist", hint=TRAIN_HINT)
     try:
@@ -61,9 +65,26 @@ def _checkpoint_info(ckpt: Path) -> tuple[manifest.Manifest, ModelInfo]:
     return meta, info
 
 
-def _load_net(ms: Any, ckpt: Path, info: ModelInfo) -> Any:
-    """Build the model and load the checkpoint; any mismatch is a ``ModelError``."""
-    net = create_model(info.name)
+def _build(info: ModelInfo, meta: manifest.Manifest) -> Any:
+    kwargs = dict(meta.extra.get("model_kwargs") or {})
+    if meta.labels and len(meta.labels) != info.num_classes:
+        kwargs.setdefault("num_classes", len(meta.labels))
+    if "widths" in kwargs:
+        kwargs["widths"] = tuple(kwargs["widths"])
+    try:
+        return create_model(info.name, **kwargs)
+    except ConfigError as e:
+        raise ModelError(f"cannot build model '{info.name}' with {kwargs} from its checkpoint manifest ({e.message})",
+                         hint=TRAIN_HINT) from e
+
+
+def load_checkpoint(ckpt: Path) -> tuple[Any, manifest.Manifest, ModelInfo]:
+    """(net in eval mode, checkpoint manifest, registered model) of ``ckpt``; any mismatch is a ``ModelError``."""
+    ckpt = Path(ckpt)
+    meta, info = checkpoint_manifest(ckpt)
+    ms = msenv.import_mindspore()
+    ms.set_context(mode=ms.GRAPH_MODE)
+    net = _build(info, meta)
     try:
         params = ms.load_checkpoint(str(ckpt))
     except (RuntimeError, ValueError, OSError, TypeError) as e:
@@ -80,7 +101,7 @@ def _load_net(ms: Any, ckpt: Path, info: ModelInfo) -> Any:
                          hint="export a checkpoint trained for this model")
     ms.load_param_into_net(net, params, strict_load=True)
     net.set_train(False)
-    return net
+    return net, meta, info
 
 
 def _export_onnx(ms: Any, net: Any, sample: Any, stem: str) -> None:
@@ -128,23 +149,48 @@ def io_names(path: Path) -> tuple[str, str]:
     return (model.graph.input[0].name.removeprefix(prefix), model.graph.output[0].name.removeprefix(prefix))
 
 
-def _manifest(ms: Any, path: Path, fmt: str, info: ModelInfo, ckpt: Path, meta: manifest.Manifest) -> None:
+CARRIED_EXTRA = ("model", "model_kwargs", "dataset", "test_accuracy", "test_images")
+
+
+def _manifest(ms: Any, path: Path, fmt: str, ckpt: Path, meta: manifest.Manifest) -> None:
+    """The export's manifest: input/normalization/labels/dataset from the checkpoint's manifest."""
     in_name, out_name = io_names(path)
     tools = {"mindspore": ms.__version__}
     if fmt == "onnx":
         tools["onnx_opset"] = ONNX_OPSET
+    src_in = meta.inputs[0]
     m = manifest.describe(
         path,
         fmt,
-        inputs=[manifest.TensorSpec(in_name, [1, *info.input_shape], layout=info.layout)],
-        outputs=[manifest.TensorSpec(out_name, [1, info.num_classes], layout="NC")],
-        normalization=info.normalization,
-        labels=list(info.labels),
+        inputs=[manifest.TensorSpec(in_name, list(src_in.shape), layout=src_in.layout)],
+        outputs=[manifest.TensorSpec(out_name, [1, len(meta.labels or [])], layout="NC")],
+        normalization=meta.normalization,
+        labels=list(meta.labels) if meta.labels is not None else None,
         tools=tools,
         parent=manifest.parent_ref(ckpt),
-        extra={k: meta.extra[k] for k in ("model", "test_accuracy", "test_images") if k in meta.extra},
+        extra={k: meta.extra[k] for k in CARRIED_EXTRA if k in meta.extra},
     )
     manifest.save(m, path)
+
+
+def export_net(net: Any, out_path: Path, fmt: str, parent_checkpoint: Path) -> Path:
+    """Export the in-memory ``net`` (the one saved as ``parent_checkpoint``) to ``out_path`` in ``fmt``
+    ("onnx" or "mindir") and write its manifest from the checkpoint's; returns ``out_path``.
+
+    MindSpore 2.10's ONNX exporter fails on a second export of a net with BatchNorm: export a net once.
+    """
+    (fmt,) = _check_formats([fmt])
+    meta, _info = checkpoint_manifest(parent_checkpoint)
+    if not meta.inputs:
+        raise ModelError(f"{manifest.manifest_path(parent_checkpoint)} names no input", hint=TRAIN_HINT)
+    ms = msenv.import_mindspore()
+    net.set_train(False)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    sample = ms.Tensor(np.zeros(tuple(meta.inputs[0].shape), dtype=np.float32))
+    _write(ms, net, sample, fmt, out_path)
+    _manifest(ms, out_path, fmt, Path(parent_checkpoint), meta)
+    return out_path
 
 
 def export_checkpoint(ckpt: Path, formats: list[str], out_dir: Path | None = None) -> list[Path]:
@@ -154,17 +200,6 @@ def export_checkpoint(ckpt: Path, formats: list[str], out_dir: Path | None = Non
     """
     wanted = _check_formats(formats)
     ckpt = Path(ckpt)
-    meta, info = _checkpoint_info(ckpt)
-    ms = msenv.import_mindspore()
-    ms.set_context(mode=ms.GRAPH_MODE)
-    net = _load_net(ms, ckpt, info)
+    net, _meta, _info = load_checkpoint(ckpt)
     out = Path(out_dir) if out_dir is not None else ckpt.parent
-    out.mkdir(parents=True, exist_ok=True)
-    sample = ms.Tensor(np.zeros((1, *info.input_shape), dtype=np.float32))
-    written = []
-    for fmt in wanted:
-        target = out / (ckpt.stem + FORMATS[fmt][1])
-        _write(ms, net, sample, fmt, target)
-        _manifest(ms, target, fmt, info, ckpt, meta)
-        written.append(target)
-    return written
+    return [export_net(net, out / (ckpt.stem + FORMATS[fmt][1]), fmt, ckpt) for fmt in wanted]

@@ -5,14 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from host_tools import manifest
+
+
+def export_onnx(net, path, model="lenet", model_kwargs=None):
+    """Through the public path: a checkpoint with its manifest, then ``export.export_net``."""
+    from host_tools.data.dataset import normalization_record
+    from host_tools.export import export_net
+    from host_tools.train.checkpoint import save_checkpoint
+
+    ckpt = save_checkpoint(net, path.with_suffix(".ckpt"), model, normalization_record(0.1307, 0.3081),
+                           [str(i) for i in range(10)], model_kwargs=model_kwargs)
+    return export_net(net, path, "onnx", ckpt)
+
 
 @pytest.fixture(scope="module")
 def lenet_onnx(tmp_path_factory):
-    from host_tools.compress.artifacts import export_onnx
-    from host_tools.compress.trainer import setup
+    from host_tools import msenv
     from host_tools.models.registry import create_model
 
-    setup(0)
+    msenv.graph_mode_cpu(0)
     net = create_model("lenet")
     net.set_train(False)
     return export_onnx(net, tmp_path_factory.mktemp("graphs") / "lenet.onnx")
@@ -72,11 +84,12 @@ def test_qdq_export_carries_the_qat_ranges_in_the_form_the_converter_takes(lenet
 
 
 def test_online_distillation_keeps_the_teacher_frozen_in_eval_mode():
+    from host_tools import msenv
     from host_tools.compress.distill import online_kd_loss_cell
-    from host_tools.compress.trainer import FitConfig, fit, setup
     from host_tools.models.registry import create_model
+    from host_tools.train.fit import FitConfig, fit
 
-    setup(0)
+    msenv.graph_mode_cpu(0)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 255, (256, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, 256)
@@ -98,22 +111,21 @@ def test_online_distillation_keeps_the_teacher_frozen_in_eval_mode():
 def test_export_accepts_names_and_folders_mindspore_refuses(lenet_onnx, tmp_path):
     import onnx
 
-    from host_tools.compress.artifacts import export_onnx
     from host_tools.models.registry import create_model
 
     net = create_model("lenet")
     out = export_onnx(net, tmp_path / "runs with space" / "slim+qat.onnx")
-    assert [p.name for p in out.parent.iterdir()] == ["slim+qat.onnx"]  # no temp or partial files left
+    assert sorted(p.name for p in out.parent.iterdir()) == [  # no temp or partial files left
+        "slim+qat.ckpt", "slim+qat.ckpt.manifest.json", "slim+qat.onnx", "slim+qat.onnx.manifest.json"]
     onnx.checker.check_model(onnx.load(str(out)))
 
 
 @pytest.fixture(scope="module")
 def lenet_bn_onnx(tmp_path_factory):
-    from host_tools.compress.artifacts import export_onnx
-    from host_tools.compress.trainer import setup
+    from host_tools import msenv
     from host_tools.models.lenet_bn import LeNetBN
 
-    ms = setup(0)
+    ms = msenv.graph_mode_cpu(0)
     net = LeNetBN(widths=(3, 10, 120, 84))  # slimmed widths: a 3-channel conv exposed a zero-point misread
     rng = np.random.default_rng(3)
     for bn in (net.bn1, net.bn2):
@@ -122,7 +134,8 @@ def lenet_bn_onnx(tmp_path_factory):
                              ("moving_mean", rng.standard_normal(n)), ("moving_variance", rng.uniform(0.2, 3, n))):
             getattr(bn, name).set_data(ms.Tensor(values.astype(np.float32)))
     net.set_train(False)
-    return export_onnx(net, tmp_path_factory.mktemp("graphs_bn") / "lenet_bn.onnx")
+    return export_onnx(net, tmp_path_factory.mktemp("graphs_bn") / "lenet_bn.onnx", "lenet_bn",
+                       {"widths": [3, 10, 120, 84]})
 
 
 def test_folding_batchnorm_into_convolutions_keeps_outputs(lenet_bn_onnx, tmp_path):
@@ -145,9 +158,9 @@ def test_qdq_model_converts_and_runs_int8_on_the_lite_runtime_like_onnx_runtime(
     """The real converter and runtime: the .ms computes what ONNX Runtime computes from the same QDQ graph."""
     import onnx
 
-    from host_tools.bench.runtime import ms_input_shape, run_ms, to_model_layout
-    from host_tools.compress.artifacts import convert
+    from converters.lite import ConvertOptions, convert
     from host_tools.compress.qat import LayerRange, to_qdq
+    from host_tools.lite_runtime import ms_input_shape, run_ms, to_model_layout
 
     src = request.getfixturevalue(which)
     weights = [n.input[1] for n in onnx.load(str(src)).graph.node if n.op_type in ("Conv", "Gemm")]
@@ -155,7 +168,9 @@ def test_qdq_model_converts_and_runs_int8_on_the_lite_runtime_like_onnx_runtime(
     ref = _run(src, x)
     scale = float(np.abs(ref).max()) / 100 + 1 / 127
     qdq = to_qdq(src, [LayerRange(w, scale, -128 if i else 0) for i, w in enumerate(weights)], tmp_path / "q.onnx")
-    ms_path = convert(qdq, tmp_path / "q.ms")
+    result = convert(qdq, tmp_path / "q.ms", ConvertOptions(enforce=False), say=lambda _: None)
+    ms_path = result.output
+    assert result.mode == "qdq" and manifest.load(ms_path).extra["precision"] == "int8 QDQ"
     got = run_ms(ms_path, to_model_layout(x, ms_input_shape(ms_path)))
     want = _run(qdq, x)
     err, top = np.abs(got - want), np.abs(want).max()

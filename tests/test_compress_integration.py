@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,21 @@ def test_short_compress_run_produces_variants_json(tmp_path, mnist_dir):
     assert base["bench"]["config"]["cpu_bind_mode"] == 1 and len(base["p50_rounds_ms"]) == 3
     assert base["p50_ms"] == sorted(base["p50_rounds_ms"])[1]  # the median round
     assert "ptq-weight8 (converted, did not run): " in table and "failed variants:" in table
+    # every variant went through the public stages: checkpoint + manifest -> ONNX + manifest -> .ms + manifest
+    from host_tools import manifest
+
+    tolerances = {"fp32": 1e-4, "ptq-dynamic": 0.03, "ptq-full8": 0.5, "qat": 0.25, "slim+qat": 0.25, "slim": 1e-4}
+    for name, threshold in tolerances.items():
+        ms_man = manifest.load(Path(rows[name]["ms_path"]))
+        chain = [manifest.load(Path(ms_man.parent["path"]))]  # the ONNX export (QDQ: its float export next)
+        while chain[-1].kind != "checkpoint":
+            chain.append(manifest.load(Path(chain[-1].parent["path"])))
+        ck_man = chain[-1]
+        assert all(m.extra["dataset"] == ck_man.extra["dataset"] for m in chain)
+        assert ck_man.kind == "checkpoint" and ck_man.extra["dataset"]["path"] == str(mnist_dir.resolve())
+        assert ms_man.extra["dataset"] == ck_man.extra["dataset"] and ms_man.normalization == ck_man.normalization
+        v = ms_man.extra["verification"]
+        assert v["threshold"] == threshold and v["passed"] == rows[name]["verified"], name
+        assert v["samples"] == 64 and v["inputs"] == "given inputs"
+    assert "FULL_QUANT" in manifest.load(Path(rows["ptq-full8"]["ms_path"])).extra["quant"]["config"]
+    assert manifest.load(Path(rows["qat"]["ms_path"])).extra["precision"] == "int8 QDQ"

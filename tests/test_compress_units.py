@@ -10,9 +10,9 @@ from host_tools.errors import ConfigError, ModelError
 
 @pytest.fixture(scope="module")
 def ms():
-    from host_tools.compress.trainer import setup
+    from host_tools import msenv
 
-    return setup(0)
+    return msenv.graph_mode_cpu(0)
 
 
 def _randomized_lenet_bn(ms, rng):
@@ -194,12 +194,18 @@ def test_checkpoint_of_another_model_is_rejected(tmp_path):
         run_compress("lenet", ["baseline"], tmp_path, checkpoint=ckpt)
 
 
-def test_ptq_templates_render():
-    from host_tools.compress import ptq
+def test_ptq_templates_render(tmp_path):
+    from converters import quant
 
-    text = ptq.config_text(ptq.spec("weight-mixed"))
+    text = quant.config_text(quant.mode("weight-mixed"))
     assert "quant_type=WEIGHT_QUANT" in text and "bit_num=0" in text and "[mixed_bit_weight_quant_param]" in text
     with pytest.raises(ConfigError, match="calibration"):
-        ptq.config_text(ptq.spec("full8"))
-    with pytest.raises(ConfigError, match="unknown PTQ variant"):
-        ptq.spec("int3")
+        quant.config_text(quant.mode("full8"))
+    with pytest.raises(ConfigError, match=r"no \.bin samples"):
+        quant.config_text(quant.mode("full8"), tmp_path)
+    calib = quant.write_calibration(np.zeros((3, 1, 4, 4), np.float32), tmp_path / "calib")
+    full = quant.config_text(quant.mode("full8"), calib, "input_1")
+    assert f"calibrate_path=input_1:{calib.resolve()}" in full and "calibrate_size=3" in full
+    assert "enable_encode=false" in quant.config_text(quant.mode("weight8"), overrides={"enable_encode": "false"})
+    with pytest.raises(ConfigError, match="unknown quantization 'int3'"):
+        quant.mode("int3")

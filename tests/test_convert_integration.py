@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from converters.lite import ConvertOptions, convert
+from converters.lite import ConvertOptions, ToleranceError, convert
 from host_tools import manifest
-from host_tools.bench.runtime import ms_input_shape, run_ms, to_model_layout
 from host_tools.errors import ConversionError
+from host_tools.lite_runtime import ms_input_shape, run_ms, to_model_layout
 from tests.onnx_models import tiny_conv_classifier
 
 pytestmark = pytest.mark.integration
@@ -50,16 +50,54 @@ def test_ms_outputs_match_onnxruntime_on_fresh_inputs(tmp_path):
     np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5)
 
 
-def test_fp16_and_dynamic_quant_record_their_precision(tmp_path):
+def test_fp16_and_dynamic_quant_are_held_to_their_own_tolerance(tmp_path):
     src = tiny_conv_classifier(tmp_path / "tiny.onnx", channels=1, size=16)
     fp16 = convert(src, tmp_path / "fp16.ms", ConvertOptions(fp16=True), say=_quiet)
     man = manifest.load(fp16.output)
-    assert man.extra["precision"] == "fp16"
-    assert fp16.verification.threshold is None  # not held to the fp32 bound, but measured
-    assert fp16.verification.top1_agreement >= 0.75
+    assert man.extra["precision"] == "fp16" and man.extra["quant"] is None
+    v = man.extra["verification"]
+    assert (v["mode"], v["threshold"], v["min_top1"], v["passed"]) == ("fp16", 1e-3, 0.9, True)
+    assert v["inputs"] == "seeded random inputs"  # no dataset recorded for this source
     dyn = convert(src, tmp_path / "dyn.ms", ConvertOptions(quant="dynamic"), say=_quiet)
-    assert manifest.load(dyn.output).extra["quant"] == "dynamic"
-    assert dyn.verification.max_rel_error < 0.05
+    q = manifest.load(dyn.output).extra
+    assert q["precision"] == "int8 dynamic" and q["quant"]["mode"] == "dynamic"
+    assert "quant_type=DYNAMIC_QUANT" in q["quant"]["config"] and q["quant"]["params"] == {"bit_num": 8}
+    assert dyn.verification.threshold == 0.03 and dyn.verification.passed
+
+
+def test_a_failed_tolerance_refuses_unless_not_enforced(tmp_path):
+    from converters.lite import ToleranceError
+    from converters.quant import Tolerance
+
+    src = tiny_conv_classifier(tmp_path / "tiny.onnx", channels=1, size=16)
+    tight = Tolerance(max_rel_error=1e-12)
+    out = tmp_path / "out" / "fp16.ms"
+    with pytest.raises(ToleranceError,
+                       match=r"\(fp16\) disagrees .* beyond its tolerance \(max relative error <= 1e-12"):
+        convert(src, out, ConvertOptions(fp16=True, tolerance=tight), say=_quiet)
+    assert list(out.parent.iterdir()) == []
+    kept = convert(src, out, ConvertOptions(fp16=True, tolerance=tight, enforce=False), say=_quiet)
+    v = manifest.load(kept.output).extra["verification"]
+    assert v["passed"] is False and v["threshold"] == 1e-12
+    skipped = convert(src, tmp_path / "skip.ms", ConvertOptions(fp16=True, verify_samples=0), say=_quiet)
+    assert skipped.verification is None
+    assert manifest.load(skipped.output).extra["verification"] == {"skipped": True, "mode": "fp16"}
+
+
+def test_cli_convert_tolerance_override_and_quant_modes(tmp_path):
+    from click.testing import CliRunner
+
+    from host_tools.cli_train import convert as convert_cmd
+
+    src = tiny_conv_classifier(tmp_path / "tiny.onnx", channels=1, size=16)
+    res = CliRunner().invoke(convert_cmd, [str(src), "--fp16", "--tolerance", "1e-12", "--out", str(tmp_path / "a.ms")])
+    assert isinstance(res.exception, ToleranceError) and "--tolerance" in res.exception.hint
+    res = CliRunner().invoke(convert_cmd, [str(src), "--fp16", "--tolerance", "0.5", "--min-top1", "0",
+                                           "--out", str(tmp_path / "b.ms")])
+    assert res.exit_code == 0, res.output
+    assert manifest.load(tmp_path / "b.ms").extra["verification"]["threshold"] == 0.5
+    res = CliRunner().invoke(convert_cmd, [str(src), "--quant", "full8", "--out", str(tmp_path / "c.ms")])
+    assert "calibration" in str(res.exception)
 
 
 def test_mindir_is_redirected_to_sibling_onnx(tmp_path):

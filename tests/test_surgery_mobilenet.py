@@ -8,9 +8,9 @@ import pytest
 
 @pytest.fixture(scope="module")
 def ms():
-    from host_tools.compress.trainer import setup
+    from host_tools import msenv
 
-    return setup(0)
+    return msenv.graph_mode_cpu(0)
 
 
 def _tiny_mobilenet_v2(ms):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from converters.verify import compare
-from host_tools.bench.runtime import to_model_layout
 from host_tools.errors import BenchmarkError, ConversionError
+from host_tools.lite_runtime import to_model_layout
 
 
 def test_compare_identical_and_perturbed():

@@ -80,17 +80,17 @@ def gemm_as_conv(src: Path, out: Path) -> Path:
 
 def weight_quant(variant: str, onnx_path: Path, work: Path, x_probe: np.ndarray) -> dict[str, Any]:
     """Probe the ways around a weight-only variant that does not load; returns the investigation record."""
-    s = ptq.spec(variant)
+    ptq.spec(variant)  # ConfigError for an unknown mode
     work.mkdir(parents=True, exist_ok=True)
     attempts: list[dict[str, Any]] = []
     for tag, overrides in (("enable_encode=false", {"enable_encode": "false"}),
                            ("dequant_strategy=ON_THE_FLY", {"dequant_strategy": "ON_THE_FLY"}),
                            ("min_quant_weight_channel=1", {"min_quant_weight_channel": 1})):
-        row = ptq.probe(onnx_path, work / f"{variant}_{tag.split('=')[0]}.ms", s, x_probe, **overrides)
+        row = ptq.probe(onnx_path, work / f"{variant}_{tag.split('=')[0]}.ms", variant, x_probe, **overrides)
         attempts.append({"tried": tag, **row.to_dict()})
     try:
         relaid = gemm_as_conv(onnx_path, work / f"{variant}_gemm_as_conv.onnx")
-        row = ptq.probe(relaid, work / f"{variant}_gemm_as_conv.ms", s, x_probe)
+        row = ptq.probe(relaid, work / f"{variant}_gemm_as_conv.ms", variant, x_probe)
         attempts.append({"tried": "dense layers re-laid as convolutions", **row.to_dict()})
     except ValueError as e:
         attempts.append({"tried": "dense layers re-laid as convolutions", "converted": False, "ran": False,
@@ -135,7 +135,7 @@ def qdq(qat_row: ptq.ProbeRow, float_onnx: Path, work: Path, x_probe: np.ndarray
                  **qat_row.to_dict()}]
     try:
         control = ort_qdq(float_onnx, work / "ort_qdq.onnx", calibration)
-        row = ptq.probe(control, work / "ort_qdq.ms", ptq.PtqSpec("ort-qdq", None), x_probe)
+        row = ptq.probe(control, work / "ort_qdq.ms", None, x_probe, label="ort-qdq")
         attempts.append({"tried": "control: onnxruntime quantize_static QDQ of the float model", **row.to_dict()})
     except Exception as e:  # a failing control is recorded, never fatal
         attempts.append({"tried": "control: onnxruntime quantize_static QDQ of the float model",

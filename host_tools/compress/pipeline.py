@@ -7,7 +7,8 @@ CLI: ``mindedge compress`` (host_tools/cli_compress.py; its defaults are ``Compr
 ptq-full8, qat`` (e.g. ``slim+ptq-full8``). ``kd`` adds the teacher, the student alone and the distilled
 student. The fp32 baseline is always built (ratios are against it). Writes ``OUT/variants.json``
 (schema ``mindedge.compress/1``), the models under ``OUT/models``, and returns the same dict;
-``render_table`` prints it.
+``render_table`` prints it. Each variant's ``.ms`` goes through ``converters.lite.convert`` and is
+verified within its mode's tolerance; one outside it is kept, measured and listed as such.
 """
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools.compress.methods import FLOAT_METHODS, PTQ_OF, QUANT_METHODS, SLIM_BASE, variant_name
 from host_tools.compress.slimming import DEFAULT_LAMBDA, MIN_KEEP_FRACTION, check_ratio
 from host_tools.errors import ConfigError
 from host_tools.train.loop import DEFAULT_EPOCHS
 
 Say = Callable[[str], None]
-FLOAT_METHODS = ("baseline", "slim", "kd")
-QUANT_METHODS = ("ptq-fp16", "ptq-dynamic", "ptq-weight8", "ptq-weight4", "ptq-mixed", "ptq-full8", "qat")
-PTQ_OF = {"ptq-fp16": "fp16", "ptq-dynamic": "dynamic", "ptq-weight8": "weight8", "ptq-weight4": "weight4",
-          "ptq-mixed": "weight-mixed", "ptq-full8": "full8"}
-SLIM_BASE = {"lenet": "lenet_bn", "lenet_bn": "lenet_bn"}
+__all__ = ["FLOAT_METHODS", "PTQ_OF", "QUANT_METHODS", "SLIM_BASE", "CompressConfig", "run_compress",
+           "variant_name"]
 SCHEMA = "mindedge.compress/1"
 DEFAULT_METHODS = ("baseline", "slim", "ptq-fp16", "ptq-dynamic", "ptq-weight8", "ptq-weight4", "ptq-mixed",
                    "ptq-full8", "qat", "kd", "slim+ptq-mixed", "slim+qat")
@@ -87,9 +86,9 @@ def check_config(cfg: CompressConfig) -> list[tuple[str, str | None]]:
     plans = parse_methods(cfg.methods)
     if cfg.checkpoint is not None:
         from host_tools.errors import ModelError
-        from host_tools.export import _checkpoint_info
+        from host_tools.export import checkpoint_manifest
 
-        _meta, info = _checkpoint_info(Path(cfg.checkpoint))
+        _meta, info = checkpoint_manifest(Path(cfg.checkpoint))
         if info.name != cfg.model:
             raise ModelError(f"checkpoint {cfg.checkpoint} holds model '{info.name}', not '{cfg.model}'",
                              hint=f"pass a checkpoint trained for --model {cfg.model}, or leave --checkpoint out")
@@ -105,13 +104,6 @@ def check_config(cfg: CompressConfig) -> list[tuple[str, str | None]]:
         raise ConfigError(f"invalid compress options: {', '.join(bad) or 'sparsity/temperature/alpha'}",
                           hint="epochs, calibration, loops >= 1; sparsity >= 0; temperature > 0; 0 <= alpha <= 1")
     return plans
-
-
-def variant_name(plan: tuple[str, str | None]) -> str:
-    f, q = plan
-    if q is None:
-        return "fp32" if f == "baseline" else f
-    return q if f == "baseline" else f"{f}+{q}"
 
 
 def pareto(points: list[tuple[str, float, float]]) -> set[str]:
@@ -179,8 +171,6 @@ def run_compress(model: str, methods: list[str], out: Path, say: Say = print, **
 
     cfg.out.mkdir(parents=True, exist_ok=True)
     write_json(cfg.out / "variants.json", summary)
-    if cfg.store:
-        builder.store(rows)
     return summary
 
 
@@ -192,7 +182,8 @@ def render_table(summary: dict[str, Any]) -> str:
     """The terminal table of a ``variants.json`` summary."""
     head = ("variant", "status", "acc (.ms)", "params", "MFLOPs", ".ms bytes", "x smaller", "p50 ms", "pareto")
     rows = [head]
-    errors = []
+    errors: list[str] = []
+    outside: list[str] = []
     for r in summary["variants"]:
         v = r.get("vs_fp32") or {}
         marks = "".join(c for c, k in (("B", "bytes"), ("L", "p50")) if (r.get("pareto") or {}).get(k))
@@ -202,6 +193,11 @@ def render_table(summary: dict[str, Any]) -> str:
         if r["status"] != "ok":
             stage = "converted, did not run" if r.get("converted") else "did not convert"
             errors.append(f"  {r['name']} ({stage}): {r.get('error')}")
+        elif r.get("verification") and not r["verification"].get("passed", True):
+            v = r["verification"]
+            outside.append(f"  {r['name']}: max relative error {v['max_rel_error']:.2e}, top-1 agreement "
+                           f"{v['top1_agreement']:.1%} vs ONNX Runtime (tolerance {v['threshold']}, "
+                           f"{v['min_top1']})")
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths,
                                                                                                        strict=True)))
@@ -215,6 +211,8 @@ def render_table(summary: dict[str, Any]) -> str:
         lines.append(f"slimming: kept channels {kept}; params {slim['params_before']:,} -> {slim['params_after']:,}; "
                      f"MFLOPs {slim['flops_before'] / 1e6:.3f} -> {slim['flops_after'] / 1e6:.3f} "
                      f"({slim['flops_removed']:.0%} removed)")
+    if outside:
+        lines += ["outside their conversion tolerance (kept, measured):", *outside]
     if errors:
         lines += ["failed variants:", *errors]
     return "\n".join(lines)

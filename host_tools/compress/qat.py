@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from host_tools.compress.trainer import FitConfig, fit
+from host_tools.train.fit import FitConfig, fit
 
 
 @dataclass
@@ -24,12 +24,13 @@ class LayerRange:
     act_zero_point: int
 
 
-def qat_finetune(net: Any, images: np.ndarray, labels: np.ndarray, cfg: FitConfig, say: Any = None) -> list[LayerRange]:
+def qat_finetune(net: Any, images: np.ndarray, labels: np.ndarray, cfg: FitConfig,
+                 progress: Any = None) -> list[LayerRange]:
     """Fine-tune ``net`` with fake quantization (in place); returns the learned activation ranges per layer."""
     from host_tools.compress import fakequant
 
     wrappers = fakequant.wrap(net)
-    fit(net, images, labels, cfg, say=say)
+    fit(net, images, labels, cfg, progress=progress)
     learned = []
     for w in wrappers.values():
         scale, zp = fakequant.act_qparams(w.act.minv, w.act.maxv)
@@ -180,4 +181,20 @@ def to_qdq(float_onnx: Path, ranges: list[LayerRange], out: Path) -> Path:
     onnx.checker.check_model(model)
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(out))
+    _derived_manifest(float_onnx, out, len(ranges))
     return out
+
+
+def _derived_manifest(float_onnx: Path, qdq: Path, layers: int) -> None:
+    """The QDQ model's manifest: the float export's (input, normalization, labels, dataset), parent = the export."""
+
+    from host_tools import manifest
+
+    src = manifest.load(float_onnx)
+    if src is None:
+        return
+    m = manifest.describe(qdq, "onnx", inputs=src.inputs, outputs=src.outputs, normalization=src.normalization,
+                          labels=src.labels, tools={k: v for k, v in src.tools.items() if k == "mindspore"},
+                          parent=manifest.parent_ref(float_onnx),
+                          extra={**src.extra, "qdq": {"layers": layers, "opset": 13, "from": "QAT ranges"}})
+    manifest.save(m, qdq)

@@ -155,18 +155,21 @@ def _find(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _check_pair(x_path: Path, x: np.ndarray, y_path: Path, y: np.ndarray) -> None:
+def _check_pair(x_path: Path, x: np.ndarray, y_path: Path, y: np.ndarray, digits: bool = True) -> None:
     if len(x) != len(y):
         raise DataError(
             f"{x_path.name} has {len(x)} images but {y_path.name} has {len(y)} labels (in {x_path.parent})",
             hint="the files come from different datasets or one is damaged; fetch them again",
         )
-    if len(y) and int(y.max()) > 9:
+    if digits and len(y) and int(y.max()) > 9:
         raise DataError(f"{y_path}: label {int(y.max())} is not a digit 0-9")
 
 
-def load_mnist(data_dir: Path | None = None) -> Mnist:
-    """Read the four standard idx files (gz or not) from ``data_dir`` (default: the cache)."""
+def load_mnist(data_dir: Path | None = None, digits: bool = True) -> Mnist:
+    """Read the four standard idx files (gz or not) from ``data_dir`` (default: the cache).
+
+    ``digits``: labels must be 0-9 (MNIST); other idx datasets (EMNIST) pass False.
+    """
     folder = Path(data_dir) if data_dir is not None else cache_dir()
     found = {key: _find(folder, name) for key, name in FILES.items()}
     missing = [FILES[k] for k, p in found.items() if p is None]
@@ -184,8 +187,8 @@ def load_mnist(data_dir: Path | None = None) -> Mnist:
         test_x=idx.read_images(p["test_x"]),
         test_y=idx.read_labels(p["test_y"]),
     )
-    _check_pair(p["train_x"], data.train_x, p["train_y"], data.train_y)
-    _check_pair(p["test_x"], data.test_x, p["test_y"], data.test_y)
+    _check_pair(p["train_x"], data.train_x, p["train_y"], data.train_y, digits)
+    _check_pair(p["test_x"], data.test_x, p["test_y"], data.test_y, digits)
     if data.train_x.shape[1:] != data.test_x.shape[1:]:
         raise DataError(
             f"{folder}: train images are {data.train_x.shape[1:]} but test images are {data.test_x.shape[1:]}"
