@@ -42,15 +42,19 @@ def size_candidates(rows: dict[str, dict[str, Any]], base: dict[str, Any]) -> li
 
 
 def interleaved_p50(paths: dict[str, Path], rounds: int, loops: int) -> dict[str, list[float]]:
-    from host_tools.bench.runner import BenchConfig, run_device_bench
-    from host_tools.targets.local import LocalTarget
+    """Per variant, the p50 of each round: ``bench.multi``'s interleaved rounds on the local target (the
+    one interleaved benchmark; results go to a throwaway store)."""
+    from host_tools.bench.options import BenchConfig
+    from host_tools.compress.measure import interleaved
 
-    target = LocalTarget()
+    cfg = BenchConfig(loops=loops, warmup=50, threads=1, accuracy=False)
+    report = interleaved(list(paths.values()), cfg, rounds, lambda _msg: None)
+    name_of = {str(p): n for n, p in paths.items()}
     p50s: dict[str, list[float]] = {n: [] for n in paths}
-    for _ in range(rounds):
-        for name, path in paths.items():
-            res = run_device_bench(path, target, BenchConfig(loops=loops, warmup=50, threads=1))
-            p50s[name].append(res.latency_ms.p50)
+    for o in sorted(report.outcomes, key=lambda o: o.job.round or 0):
+        if o.run is None or o.run.status != "ok":
+            raise SystemExit(f"benchmark of {o.job.model} failed: {o.error.message if o.error else o.status}")
+        p50s[name_of[str(o.job.model)]].append(o.run.result.latency_ms.p50)
     return p50s
 
 

@@ -105,3 +105,27 @@ def test_normalization_labels_and_dataset_reach_every_manifest(tmp_path):
     mm = manifest.load(ms.output)
     assert (mm.normalization, mm.labels, mm.extra["dataset"]) == (ck.normalization, NAMES, want_ds)
     assert mm.extra["verification"]["inputs"] == "test images of bands" and mm.extra["verification"]["passed"]
+
+
+def test_fit_refuses_mismatched_arrays():
+    from host_tools.train.fit import FitConfig, fit
+
+    x = np.zeros((8, 28, 28), np.uint8)
+    with pytest.raises(DataError, match="8 images with 7 labels"):
+        fit(None, x, np.zeros(7), FitConfig())
+    with pytest.raises(DataError, match=r"extras of \[3\]"):
+        fit(None, x, np.zeros(8), FitConfig(), extra=[np.zeros((3, 10))])
+
+
+@pytest.mark.integration
+def test_cli_train_records_given_mean_and_std(tmp_path):
+    from click.testing import CliRunner
+
+    from host_tools.cli_train import train
+
+    folder = write_idx_set(tmp_path / "bands", n_train=256, n_test=64, classes=10)
+    res = CliRunner().invoke(train, ["lenet", "--data", str(folder), "--epochs", "1", "--mean", "0.5", "--std", "0.25",
+                                     "--no-augment", "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    ck = manifest.load(tmp_path / "run" / "lenet.ckpt")
+    assert ck.normalization["mean"] == [0.5] and ck.normalization["std"] == [0.25] and ck.labels == DIGITS

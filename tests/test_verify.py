@@ -30,3 +30,12 @@ def test_layout_transpose_to_nhwc():
     assert to_model_layout(x, [1, 3, 4, 5]) is x
     with pytest.raises(BenchmarkError, match="do not fit"):
         to_model_layout(x, [1, 28, 28, 1])
+
+
+def test_top1_bound():
+    ref = np.array([[1.0, 5.0, -2.0], [0.5, 0.1, 3.0]], dtype=np.float32)
+    off = ref.copy()
+    off[0, 1] -= 5.0
+    res = compare(off, ref, threshold=None, min_top1=0.9)
+    assert not res.passed and res.min_top1 == 0.9
+    assert compare(off, ref, threshold=None, min_top1=0.5).passed
