@@ -34,7 +34,9 @@ D = CompressConfig()  # the CLI's defaults are the library's
 @click.option("--alpha", type=float, default=D.alpha, show_default=True, help="Weight of the soft (KD) loss.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="Start from this trained fp32 checkpoint of --model instead of training one.")
-@click.option("--data", type=click.Path(path_type=Path), default=None, help="MNIST idx folder (default: cache).")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="idx dataset folder, optionally with labels.txt (default: the MNIST cache); normalization is "
+                   "computed from its training images, or taken from --checkpoint's manifest.")
 @click.option("--subset", type=int, default=None, help="Train on the first N images only.")
 @click.option("--test-subset", type=int, default=None, help="Evaluate on the first N test images only.")
 @click.option("--calibration", type=int, default=D.calibration, show_default=True,

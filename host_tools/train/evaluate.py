@@ -7,18 +7,20 @@ from typing import Any
 import numpy as np
 
 from host_tools import msenv
-from host_tools.data.transforms import normalize
+from host_tools.data.transforms import MNIST_MEAN, MNIST_STD, normalize
 
 EVAL_BATCH = 1000
 
 
-def predict(net: Any, x: np.ndarray, batch_size: int = EVAL_BATCH) -> np.ndarray:
-    """Logits of ``net`` for ``x`` (uint8 images, normalized here, or float32 NCHW already normalized).
+def predict(net: Any, x: np.ndarray, batch_size: int = EVAL_BATCH, mean: float = MNIST_MEAN,
+            std: float = MNIST_STD) -> np.ndarray:
+    """Logits of ``net`` for ``x`` (uint8 images, normalized here with ``mean``/``std``, or float32 NCHW
+    already normalized).
 
     Every batch has the same shape (the last one is zero-padded) so graph mode compiles once.
     """
     ms = msenv.import_mindspore()
-    xs = normalize(x) if x.dtype == np.uint8 else np.asarray(x, dtype=np.float32)
+    xs = normalize(x, mean, std) if x.dtype == np.uint8 else np.asarray(x, dtype=np.float32)
     net.set_train(False)
     n = len(xs)
     bs = max(1, min(batch_size, n))
