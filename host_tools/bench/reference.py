@@ -18,10 +18,10 @@ import numpy as np
 from host_tools import manifest as manifest_mod
 from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig
-from host_tools.bench.runtime import ms_input_shape, to_model_layout
 from host_tools.deploy import ModelFiles
 from host_tools.errors import ConfigError, DataError
 from host_tools.files import sha256_file
+from host_tools.lite_runtime import ms_input_shape, to_model_layout
 
 SEED = 0
 Say = Callable[[str], object]
@@ -130,7 +130,7 @@ def build(model: BenchModel, cfg: BenchConfig, workdir: Path) -> Plan:
         if cfg.accuracy:
             raise ConfigError(f"cannot check accuracy: {why}", hint="run without --accuracy")
         return Plan(None, skipped=f"accuracy check skipped: {why}")
-    from converters.verify import onnx_reference
+    from host_tools.onnx_runtime import onnx_reference
 
     sample = onnx_sample_shape(onnx_path)
     ms_shape = model.input_shape() or ms_input_shape(model.path)
