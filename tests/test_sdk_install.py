@@ -1,14 +1,18 @@
 """`mindedge sdk install` against the real wheel (taken from the download cache, so no network is needed)."""
 
+import hashlib
 import os
+import sys
+from collections import deque
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from host_tools import paths, sdk
+from host_tools import doctor, paths, sdk
 from host_tools.cli import main
 
-pytestmark = pytest.mark.integration
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
@@ -18,6 +22,7 @@ def cached_wheel():
     return real
 
 
+@pytest.mark.integration
 def test_install_into_fresh_home_is_idempotent(tmp_path, monkeypatch, cached_wheel):
     monkeypatch.delenv("MSLITE_ROOT", raising=False)
     monkeypatch.setenv("MINDEDGE_HOME", str(tmp_path))
@@ -35,37 +40,138 @@ def test_install_into_fresh_home_is_idempotent(tmp_path, monkeypatch, cached_whe
     assert any("already installed" in m for m in again)
 
 
-def test_corrupt_cached_wheel_is_discarded_and_refetched(tmp_path, monkeypatch):
+FAKE_PIP = r"""
+import os, select, sys
+args = sys.argv[1:]
+dest = args[args.index("-d") + 1]
+with open(os.environ["FAKE_PIP_ARGV"], "w") as f:
+    f.write("\n".join(args))
+mode = os.environ["FAKE_PIP_MODE"]
+print("Collecting mindspore-lite==2.0.0", flush=True)
+if mode == "fail":
+    print("ERROR: network unreachable", flush=True)
+    sys.exit(1)
+print("Progress 0 of 168000000", flush=True)
+print("Progress 84000000 of 168000000", flush=True)
+# Handshake: go on only once the host has shown the 50% line (a host that reads pip's output only at the
+# end never does, and this fake pip then fails).
+fd = os.open(os.environ["FAKE_PIP_GO"], os.O_RDONLY | os.O_NONBLOCK)
+if not select.select([fd], [], [], 30)[0]:
+    sys.exit(3)
+print("Progress 168000000 of 168000000", flush=True)
+with open(os.path.join(dest, os.environ["FAKE_PIP_NAME"]), "wb") as f:
+    f.write(os.environ["FAKE_PIP_CONTENT"].encode())
+print("Saved " + dest, flush=True)
+"""
+
+
+@pytest.fixture
+def fake_pip(tmp_path, monkeypatch):
+    """sdk's pip replaced by a script; returns a function setting its mode and wheel content."""
     monkeypatch.delenv("MSLITE_ROOT", raising=False)
-    monkeypatch.setenv("MINDEDGE_HOME", str(tmp_path))
-    dl = tmp_path / "downloads"
-    dl.mkdir()
+    monkeypatch.setenv("MINDEDGE_HOME", str(tmp_path / "home"))
+    script = tmp_path / "fake_pip.py"
+    script.write_text(FAKE_PIP)
+    go = tmp_path / "go.fifo"
+    os.mkfifo(go)
+    monkeypatch.setenv("FAKE_PIP_ARGV", str(tmp_path / "argv.txt"))
+    monkeypatch.setenv("FAKE_PIP_GO", str(go))
+    monkeypatch.setenv("FAKE_PIP_NAME", sdk.WHEEL_NAME)
+    monkeypatch.setattr(sdk, "_pip_argv", lambda: [sys.executable, str(script)])
+
+    def setup(mode: str, content: str = "fake wheel", good: bool = True) -> dict:
+        monkeypatch.setenv("FAKE_PIP_MODE", mode)
+        monkeypatch.setenv("FAKE_PIP_CONTENT", content)
+        if good:
+            monkeypatch.setattr(sdk, "WHEEL_SHA256", hashlib.sha256(content.encode()).hexdigest())
+        return {"argv": tmp_path / "argv.txt", "go": go}
+
+    return setup
+
+
+def _progress_opening(go):
+    messages = []
+
+    def progress(msg):
+        messages.append(msg)
+        if "(50%)" in msg:
+            with open(go, "w") as f:  # the fake pip waits for this
+                f.write("go\n")
+
+    return messages, progress
+
+
+def test_download_streams_pip_progress_while_pip_runs(fake_pip):
+    env = fake_pip("ok")
+    messages, progress = _progress_opening(env["go"])
+    wheel = sdk._download_wheel(progress)
+    assert wheel == paths.downloads_dir() / sdk.WHEEL_NAME and wheel.read_text() == "fake wheel"
+    assert "  pip: downloaded 84 of 168 MB (50%)" in messages
+    assert messages.index("  pip: downloaded 84 of 168 MB (50%)") < messages.index(
+        "  pip: downloaded 168 of 168 MB (100%)")
+    assert "--progress-bar" in env["argv"].read_text().split() or not sdk._pip_has_raw_progress()
+    assert [p.name for p in paths.downloads_dir().iterdir()] == [sdk.WHEEL_NAME]  # no temp folders left
+
+
+def test_corrupt_cached_wheel_is_discarded_and_refetched(tmp_path, fake_pip):
+    env = fake_pip("fail")
+    dl = paths.downloads_dir()
+    dl.mkdir(parents=True)
     (dl / sdk.WHEEL_NAME).write_bytes(b"not a wheel")
     # the checksum is checked before use: a bad cached file is deleted and pip is asked again
-    calls = []
-
-    def fake_run(cmd, **kw):
-        calls.append(cmd)
-
-        class P:
-            returncode = 1
-            stdout = ""
-            stderr = "ERROR: network unreachable"
-
-        return P()
-
-    monkeypatch.setattr(sdk.subprocess, "run", fake_run)
     with pytest.raises(sdk.ToolMissing, match="network unreachable"):
         sdk.install(progress=lambda _m: None)
-    assert calls and "mindspore-lite==2.0.0" in calls[0]
-    assert not (dl / sdk.WHEEL_NAME).exists()
+    assert "mindspore-lite==2.0.0" in env["argv"].read_text().split()
+    assert list(dl.iterdir()) == []
     assert sdk.find_sdk() is None
 
 
+def test_download_with_wrong_checksum_keeps_nothing(fake_pip):
+    env = fake_pip("ok", content="tampered", good=False)
+    _messages, progress = _progress_opening(env["go"])
+    with pytest.raises(sdk.ToolMissing, match="sha256"):
+        sdk._download_wheel(progress)
+    assert list(paths.downloads_dir().iterdir()) == []
+
+
+def test_pip_progress_lines_on_recorded_output():
+    recorded = (FIXTURES / "pip_download_raw_progress.txt").read_text().splitlines(keepends=True)
+    tail = deque(maxlen=20)
+    shown = list(sdk.pip_progress_lines(recorded, tail))
+    assert shown == [
+        "Collecting mindspore-lite==2.0.0",
+        "  Downloading mindspore_lite-2.0.0-cp37-cp37m-manylinux1_x86_64.whl (3.0 MB)",
+        "downloaded 0 of 3 MB (0%)",
+        "downloaded 3 of 3 MB (100%)",  # 262144 bytes (8%) is below the next 10% step
+        "Saved ./dl/mindspore_lite-2.0.0-cp37-cp37m-manylinux1_x86_64.whl",
+        "Successfully downloaded mindspore-lite",
+    ]
+    assert list(tail)[-1] == "Successfully downloaded mindspore-lite" and len(tail) == 7
+
+
+def test_doctor_requires_onnxruntime(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails
+    check = doctor.check_onnxruntime()
+    assert not check.ok and check.required and check.fix == "pip install onnxruntime"
+    res = CliRunner().invoke(main, ["doctor"])
+    assert res.exit_code == 2
+    line = next(ln for ln in res.output.splitlines() if ln.startswith("ONNX Runtime"))
+    assert "MISSING" in line and "pip install onnxruntime" in line
+
+
+def test_doctor_shows_onnxruntime_version():
+    import onnxruntime
+
+    check = doctor.check_onnxruntime()
+    assert check.ok and check.detail == onnxruntime.__version__
+
+
+@pytest.mark.integration
 def test_doctor_reports_components():
     res = CliRunner().invoke(main, ["doctor"])
     assert res.exit_code == 0, res.output
-    for component in ("MindSpore", "MindSpore Lite SDK", "mslite_convert", "device_bench", "adb", "ATC"):
+    for component in ("mindedge", "MindSpore", "ONNX Runtime", "MindSpore Lite SDK", "mslite_convert",
+                      "device_bench", "adb", "ATC"):
         assert component in res.output
     assert "MISSING" not in res.output
 
