@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from host_tools import __version__
+from host_tools import __version__, lite_runtime
 from host_tools.bench.execute import Execution, RunContext, execute
 from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig, bench_argv
@@ -21,15 +21,7 @@ EXIT_OK, EXIT_USER, EXIT_ACCURACY = 0, 2, 3
 
 def error_line(run: RunResult | Execution) -> str:
     """The most useful line of a failed device_bench run."""
-    text = run.stderr or getattr(run, "stdout", "")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for ln in lines:
-        if ln.startswith("device_bench: error: "):
-            return ln.removeprefix("device_bench: error: ")
-    for ln in reversed(lines):
-        if "error" in ln.lower():
-            return ln.removeprefix("device_bench: error: ")
-    return lines[-1] if lines else "no output"
+    return lite_runtime.error_line(run.stderr or getattr(run, "stdout", ""))
 
 
 def failure(model: Path, cfg: BenchConfig, ex: Execution) -> BenchmarkError:
