@@ -183,21 +183,13 @@ def verification_inputs(src: Path, opts: ConvertOptions) -> tuple[np.ndarray, st
 
 def _dataset_inputs(src: Path, dims: list[int], n: int) -> tuple[np.ndarray, str] | None:
     """The first ``n`` test images of the dataset recorded in ``src``'s manifest, normalized as recorded."""
-    parent = _parent(src)
-    ds = (parent.extra.get("dataset") if parent else None) or {}
-    norm = parent.normalization if parent else None
-    if not ds.get("path") or not norm or not Path(ds["path"]).is_dir():
-        return None
-    from host_tools.data.mnist import load_mnist
-    from host_tools.data.transforms import normalize
+    from host_tools.data.dataset import recorded_test_images
 
-    try:
-        x = normalize(load_mnist(Path(ds["path"]), digits=False).test_x[:n], norm["mean"][0], norm["std"][0])
-    except (MindedgeError, KeyError, IndexError, ValueError):
+    parent = _parent(src)
+    found = recorded_test_images(parent, n) if parent is not None else None
+    if found is None or list(found[0].shape[1:]) != dims[1:]:
         return None
-    if list(x.shape[1:]) != dims[1:]:
-        return None
-    return x, f"test images of {ds.get('name', ds['path'])}"
+    return found[0], f"test images of {found[1]}"
 
 
 def verify(ms_path: Path, onnx_path: Path, x: np.ndarray, tolerance: quant.Tolerance | None,

@@ -24,14 +24,9 @@ TIMEOUT_S = 600.0
 
 def host_version() -> str:
     """The version device_bench must match (``--hostVersion``)."""
-    try:
-        from host_tools.version import tool_version  # type: ignore[import-not-found, unused-ignore]
+    from host_tools.version import tool_version
 
-        return str(tool_version())
-    except ImportError:
-        from host_tools import __version__
-
-        return __version__
+    return tool_version()
 
 
 def error_line(stderr: str) -> str:
@@ -62,11 +57,21 @@ class BinaryMismatch(BenchmarkError):
     """device_bench was built from other sources than the running host tools."""
 
 
+def refusal(code: int, stderr: str) -> BinaryMismatch | None:
+    """The error for a device_bench that refused the host's ``--hostVersion`` (None: it did not)."""
+    line = error_line(stderr)
+    if code != EXIT_USER or "version" not in line.lower():
+        return None
+    return BinaryMismatch(f"device_bench refused to run: {line}",
+                          hint="run `mindedge sdk build` so the binary matches the host tools (deploy pushes it "
+                          "again)", detail=stderr)
+
+
 def _failure(model: Path, code: int, stderr: str) -> Exception:
     line = error_line(stderr)
-    if code == EXIT_USER and "version" in line.lower():
-        return BinaryMismatch(f"device_bench refused to run: {line}",
-                              hint="run `mindedge sdk build` so the binary matches the host tools", detail=stderr)
+    refused = refusal(code, stderr)
+    if refused is not None:
+        return refused
     how = f"exit {code}" if code >= 0 else f"killed by signal {-code}"
     kind = ModelError if code == EXIT_USER else BenchmarkError
     return kind(f"device_bench failed on {model.name} ({how}): {line}", detail=stderr)

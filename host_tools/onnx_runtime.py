@@ -14,7 +14,7 @@ def onnx_reference(onnx_path: Path, x: np.ndarray) -> np.ndarray:
     """Outputs of ONNX Runtime on each sample of ``x`` (NCHW, batch dim first)."""
     try:
         import onnxruntime as ort
-    except ImportError as e:  # pragma: no cover - a test extra
+    except ImportError as e:  # pragma: no cover - a dependency of mindedge; broken installs only
         raise ConversionError("onnxruntime is needed to verify conversions", hint="pip install onnxruntime") from e
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1

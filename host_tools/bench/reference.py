@@ -18,10 +18,11 @@ import numpy as np
 from host_tools import manifest as manifest_mod
 from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig
+from host_tools.data.dataset import recorded_test_images
 from host_tools.deploy import ModelFiles
-from host_tools.errors import ConfigError, DataError
+from host_tools.errors import ConfigError
 from host_tools.files import sha256_file
-from host_tools.lite_runtime import ms_input_shape, to_model_layout
+from host_tools.lite_runtime import input_shape_of, run_file_mode, to_model_layout
 
 SEED = 0
 Say = Callable[[str], object]
@@ -78,28 +79,6 @@ def onnx_sample_shape(onnx_path: Path) -> list[int]:
     return dims[1:]
 
 
-def _is_mnist(man: manifest_mod.Manifest, sample: list[int]) -> bool:
-    norm = man.normalization or {}
-    return sample == [1, 28, 28] and norm.get("mean") == [0.1307] and norm.get("std") == [0.3081]
-
-
-def mnist_inputs(man: manifest_mod.Manifest, n: int) -> np.ndarray | None:
-    """The first ``n`` MNIST test images, normalized as the manifest says; None when not in the cache."""
-    from host_tools.data import idx
-    from host_tools.data.mnist import FILES, cache_dir
-
-    path = cache_dir() / f"{FILES['test_x']}.gz"
-    if not path.is_file():
-        return None
-    try:
-        images = idx.read_images(path)[:n]
-    except DataError:
-        return None
-    norm = man.normalization or {}
-    x = images[:, None].astype(np.float32) * np.float32(norm.get("scale", 1.0 / 255.0))
-    return ((x - np.float32(norm["mean"][0])) / np.float32(norm["std"][0])).astype(np.float32)
-
-
 def from_model_layout(x: np.ndarray, sample: list[int]) -> np.ndarray:
     """Inverse of ``to_model_layout``: samples in the .ms layout -> the ONNX (NCHW) sample shape."""
     have = list(x.shape[1:])
@@ -133,13 +112,14 @@ def build(model: BenchModel, cfg: BenchConfig, workdir: Path) -> Plan:
     from host_tools.onnx_runtime import onnx_reference
 
     sample = onnx_sample_shape(onnx_path)
-    ms_shape = model.input_shape() or ms_input_shape(model.path)
+    ms_shape = model.input_shape() or input_shape_of(run_file_mode(model.path), model.path)  # hashed once already
     if cfg.in_data_file is not None:
         x, source = _user_inputs(Path(cfg.in_data_file), ms_shape, sample), f"--in-data {cfg.in_data_file}"
     else:
-        x = mnist_inputs(man, cfg.samples) if _is_mnist(man, sample) else None
-        if x is not None:
-            source = f"MNIST test images 0..{len(x) - 1}"
+        found = recorded_test_images(man, cfg.samples)
+        if found is not None and list(found[0].shape[1:]) == sample:
+            x, name = found
+            source = f"{'MNIST' if name == 'mnist' else name} test images 0..{len(x) - 1}"
         else:
             rng = np.random.default_rng(SEED)
             x = rng.standard_normal((cfg.samples, *sample)).astype(np.float32)

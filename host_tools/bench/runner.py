@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from host_tools import __version__, lite_runtime
+from host_tools import lite_runtime
 from host_tools.bench.execute import Execution, RunContext, execute
 from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig, bench_argv
@@ -27,12 +27,9 @@ def error_line(run: RunResult | Execution) -> str:
 def failure(model: Path, cfg: BenchConfig, ex: Execution) -> BenchmarkError:
     """The error for a device_bench run that produced no usable result."""
     line = error_line(ex)
-    if ex.exit_code == EXIT_USER and cfg.host_version is not None and "version" in line.lower():
-        return BenchmarkError(
-            f"device_bench refused to run: {line}",
-            hint=f"run `mindedge sdk build` so the binary matches the host tools (mindedge {__version__})",
-            detail=ex.stderr,
-        )
+    refused = lite_runtime.refusal(ex.exit_code, ex.stderr) if cfg.host_version is not None else None
+    if refused is not None:
+        return refused
     kind = ModelError if ex.exit_code == EXIT_USER else BenchmarkError
     how = f"exit {ex.exit_code}" if ex.exit_code >= 0 else f"killed by signal {-ex.exit_code}"
     said = f": {line}" if "error" in ex.stderr.lower() or ex.exit_code >= 0 else f"; its last line: {line}"

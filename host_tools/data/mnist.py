@@ -148,7 +148,8 @@ def fetch_mnist(force: bool = False, progress: Callable[[str], object] = print) 
     return folder
 
 
-def _find(folder: Path, name: str) -> Path | None:
+def find_idx(folder: Path, name: str) -> Path | None:
+    """``folder/name`` or ``folder/name.gz``, whichever exists."""
     for candidate in (folder / name, folder / f"{name}.gz"):
         if candidate.exists():
             return candidate
@@ -171,7 +172,7 @@ def load_mnist(data_dir: Path | None = None, digits: bool = True) -> Mnist:
     ``digits``: labels must be 0-9 (MNIST); other idx datasets (EMNIST) pass False.
     """
     folder = Path(data_dir) if data_dir is not None else cache_dir()
-    found = {key: _find(folder, name) for key, name in FILES.items()}
+    found = {key: find_idx(folder, name) for key, name in FILES.items()}
     missing = [FILES[k] for k, p in found.items() if p is None]
     if missing:
         if data_dir is None:
