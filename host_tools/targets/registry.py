@@ -29,10 +29,12 @@ def _adb(arg: str, port: int | None) -> Target:
 
 
 KINDS: dict[str, Opener] = {"local": _local, "adb": _adb}
+SPELLINGS = {"local": "local", "adb": "adb, adb:SERIAL"}  # how --help and errors write each kind
 
 
-def register(kind: str, opener: Opener | str) -> None:
+def register(kind: str, opener: Opener | str, spelling: str | None = None) -> None:
     """Add a kind of target; ``opener`` may be ``"module:function"``, imported when first used."""
+    SPELLINGS[kind] = spelling or f"{kind}:..."
     if isinstance(opener, str):
         module, _, func = opener.partition(":")
 
@@ -47,7 +49,8 @@ def parse_target(spec: str) -> tuple[str, str]:
     """``local`` -> ("local", ""), ``adb:SERIAL`` -> ("adb", "SERIAL"), ``ssh:HOST`` -> ("ssh", "HOST")."""
     kind, _, arg = spec.partition(":")
     if kind not in KINDS:
-        raise ConfigError(f"unknown target '{spec}'", hint=f"use one of: {', '.join(k + '[:...]' for k in KINDS)}")
+        known = ", ".join(SPELLINGS.get(k, k) for k in KINDS)
+        raise ConfigError(f"unknown target '{spec}'", hint=f"use one of: {known}")
     return kind, arg
 
 
