@@ -16,8 +16,11 @@ from host_tools.models.registry import model_info
 
 def save_checkpoint(net: Any, path: Path, model: str, normalization: dict[str, Any], labels: list[str],
                     dataset: dict[str, Any] | None = None, model_kwargs: dict[str, Any] | None = None,
-                    extra: dict[str, Any] | None = None) -> Path:
-    """Save ``net`` (a registered ``model``) to ``path`` (mode 0644) and write its manifest; returns ``path``."""
+                    extra: dict[str, Any] | None = None, input_shape: tuple[int, ...] | None = None) -> Path:
+    """Save ``net`` (a registered ``model``) to ``path`` (mode 0644) and write its manifest; returns ``path``.
+
+    ``input_shape`` (one sample, CHW) is the registry's unless given (a model trained at another image size).
+    """
     ms = msenv.import_mindspore()
     info = model_info(model)
     path = Path(path)
@@ -31,7 +34,7 @@ def save_checkpoint(net: Any, path: Path, model: str, normalization: dict[str, A
     m = manifest.describe(
         path,
         "checkpoint",
-        inputs=[manifest.TensorSpec("x", [1, *info.input_shape], layout=info.layout)],
+        inputs=[manifest.TensorSpec("x", [1, *(input_shape or info.input_shape)], layout=info.layout)],
         outputs=[manifest.TensorSpec("logits", [1, len(labels)], layout="NC")],
         normalization=dict(normalization),
         labels=list(labels),
