@@ -209,3 +209,22 @@ def test_ptq_templates_render(tmp_path):
     assert "enable_encode=false" in quant.config_text(quant.mode("weight8"), overrides={"enable_encode": "false"})
     with pytest.raises(ConfigError, match="unknown quantization 'int3'"):
         quant.mode("int3")
+
+
+def test_variant_table_aligns_columns_and_names_failed_stages():
+    from host_tools.compress.pipeline import render_table
+
+    ok = {"name": "fp32", "status": "ok", "test_accuracy": 0.9926, "params": 44426, "flops": 563000,
+          "ms_bytes": 180680, "vs_fp32": {"bytes": 1.0}, "p50_ms": 0.0344, "pareto": {"bytes": True}}
+    bad = {"name": "ptq-weight8", "status": "failed", "converted": True, "error": "GetPackData failed",
+           "params": 44426, "flops": None, "ms_bytes": 61952, "vs_fp32": {"bytes": 2.92}}
+    text = render_table({"variants": [ok, bad], "test_images": 10000})
+    lines = text.splitlines()
+    assert lines[0].split() == ["variant", "status", "acc", "(.ms)", "params", "MFLOPs", ".ms", "bytes", "x",
+                                "smaller", "p50", "ms", "pareto"]
+    assert set(lines[1]) <= {"-", " "}
+    row = lines[2]
+    assert row.split()[:3] == ["fp32", "ok", "99.26%"] and row.rstrip().endswith("B")
+    # numbers right-aligned: the .ms byte counts end in the same column
+    assert lines[2].index("180,680") + len("180,680") == lines[3].index("61,952") + len("61,952")
+    assert "  ptq-weight8 (converted, did not run): GetPackData failed" in lines

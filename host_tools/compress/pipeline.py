@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools import table
 from host_tools.compress.methods import FLOAT_METHODS, PTQ_OF, QUANT_METHODS, SLIM_BASE, variant_name
 from host_tools.compress.slimming import DEFAULT_LAMBDA, MIN_KEEP_FRACTION, check_ratio
 from host_tools.errors import ConfigError
@@ -181,7 +182,7 @@ def _f(v: Any, spec: str) -> str:
 def render_table(summary: dict[str, Any]) -> str:
     """The terminal table of a ``variants.json`` summary."""
     head = ("variant", "status", "acc (.ms)", "params", "MFLOPs", ".ms bytes", "x smaller", "p50 ms", "pareto")
-    rows = [head]
+    rows = []
     errors: list[str] = []
     outside: list[str] = []
     for r in summary["variants"]:
@@ -198,11 +199,7 @@ def render_table(summary: dict[str, Any]) -> str:
             outside.append(f"  {r['name']}: max relative error {v['max_rel_error']:.2e}, top-1 agreement "
                            f"{v['top1_agreement']:.1%} vs ONNX Runtime (tolerance {v['threshold']}, "
                            f"{v['min_top1']})")
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
-    lines = ["  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths,
-                                                                                                       strict=True)))
-             for row in rows]
-    lines.insert(1, "-" * len(lines[0]))
+    lines = [table.render_table(rows, head, right=list(range(2, len(head))))]
     lines.append(f"accuracy through the .ms on the Lite runtime, {summary['test_images']} test images; "
                  "pareto: B = accuracy vs bytes, L = accuracy vs p50")
     slim = summary.get("slimming")
