@@ -65,3 +65,24 @@ def test_no_timed_runs_gives_empty_stats():
     result = parse_result(doc)
     assert result.interrupted and result.latency_ms.runs == [] and result.latency_ms.p50 is None
     assert "no timed runs" in render_summary(result)
+
+
+def test_unsaved_results_in_the_same_microsecond_do_not_overwrite(tmp_path, monkeypatch):
+    """Two results saved to unsaved/ at the same instant (parallel --all workers) keep two files."""
+    from datetime import datetime, timezone
+
+    from host_tools.bench import session
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 12, 2, 12, 0, 0, 123456, tzinfo=timezone.utc)
+
+    monkeypatch.setattr(session, "datetime", FrozenClock)
+    first = parse_result(FIXTURE.read_text())
+    second = parse_result(FIXTURE.read_text())
+    second.model.path = "other.ms"
+    paths = [session._save_unsaved(r, tmp_path) for r in (first, second)]
+    assert paths[0] != paths[1] and all("20261202T120000.123456Z" in p.name for p in paths)
+    assert sorted(json.loads(p.read_text())["model"]["path"] for p in paths) == sorted(
+        [first.model.path, "other.ms"])
