@@ -43,7 +43,7 @@ class Lab:
 @contextlib.contextmanager
 def lab(root: Path) -> Iterator[Lab]:
     if ADB is None:
-        pytest.skip("no adb binary")
+        pytest.fail("no adb binary: `make test` installs it (scripts/system-deps.sh, Debian package adb)")
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(private_adb_server(ADB, home=root / "adb-home"))
         mp = stack.enter_context(pytest.MonkeyPatch.context())

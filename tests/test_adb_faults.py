@@ -121,7 +121,7 @@ def test_full_device_is_a_clear_error_and_nothing_is_half_pushed(the_lab: Lab, m
 def isolated_adb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AdbServer]:
     """Environment naming an adb server port where none runs yet; the server is killed at the end."""
     if ADB is None:
-        pytest.skip("no adb binary")
+        pytest.fail("no adb binary: `make test` installs it (scripts/system-deps.sh, Debian package adb)")
     home = tmp_path / "home"
     home.mkdir()
     server = AdbServer(adb=ADB, port=free_port(), home=home)

@@ -91,7 +91,7 @@ def test_pick_device_errors() -> None:
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AdbServer]:
     if ADB is None:
-        pytest.skip("no adb binary")
+        pytest.fail("no adb binary: `make test` installs it (scripts/system-deps.sh, Debian package adb)")
     with adb_server(ADB, home=tmp_path / "home") as s:
         monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(s.port))
         monkeypatch.delenv("ANDROID_SERIAL", raising=False)

@@ -109,7 +109,7 @@ def test_mnist_models_use_real_test_images(tmp_path):
     from host_tools.models.registry import MNIST_NORMALIZATION
 
     if not (cache_dir() / f"{FILES['test_x']}.gz").is_file():
-        pytest.skip("MNIST is not in the cache (mindedge data fetch mnist)")
+        pytest.fail("MNIST is not in the cache: `make test` fetches it (mindedge data fetch mnist)")
     onnx_path = tiny_conv_classifier(tmp_path / "m.onnx", channels=1, size=28, classes=10)
     ms = _ms_with_manifest(tmp_path, onnx_path, [1, 28, 28, 1], normalization=MNIST_NORMALIZATION)
     refs = reference.build(BenchModel.load(ms), BenchConfig(samples=5), tmp_path).refs
