@@ -183,13 +183,13 @@ def verification_inputs(src: Path, opts: ConvertOptions) -> tuple[np.ndarray, st
 
 def _dataset_inputs(src: Path, dims: list[int], n: int) -> tuple[np.ndarray, str] | None:
     """The first ``n`` test images of the dataset recorded in ``src``'s manifest, normalized as recorded."""
-    from host_tools.data.dataset import recorded_test_images
+    from host_tools.data.recorded import recorded_split
 
     parent = _parent(src)
-    found = recorded_test_images(parent, n) if parent is not None else None
-    if found is None or list(found[0].shape[1:]) != dims[1:]:
+    found = recorded_split(parent, n) if parent is not None else None
+    if found is None or list(found.x.shape[1:]) != dims[1:]:
         return None
-    return found[0], f"test images of {found[1]}"
+    return found.x, f"test images of {found.name}"
 
 
 def verify(ms_path: Path, onnx_path: Path, x: np.ndarray, tolerance: quant.Tolerance | None,

@@ -18,7 +18,7 @@ import numpy as np
 from host_tools import manifest as manifest_mod
 from host_tools.bench.model import BenchModel
 from host_tools.bench.options import BenchConfig
-from host_tools.data.dataset import recorded_test_images
+from host_tools.data.recorded import recorded_split
 from host_tools.deploy import ModelFiles
 from host_tools.errors import ConfigError
 from host_tools.files import sha256_file
@@ -116,10 +116,10 @@ def build(model: BenchModel, cfg: BenchConfig, workdir: Path) -> Plan:
     if cfg.in_data_file is not None:
         x, source = _user_inputs(Path(cfg.in_data_file), ms_shape, sample), f"--in-data {cfg.in_data_file}"
     else:
-        found = recorded_test_images(man, cfg.samples)
-        if found is not None and list(found[0].shape[1:]) == sample:
-            x, name = found
-            source = f"{'MNIST' if name == 'mnist' else name} test images 0..{len(x) - 1}"
+        found = recorded_split(man, cfg.samples)
+        if found is not None and list(found.x.shape[1:]) == sample:
+            x = found.x
+            source = f"{found.display} test images 0..{len(x) - 1}"
         else:
             rng = np.random.default_rng(SEED)
             x = rng.standard_normal((cfg.samples, *sample)).astype(np.float32)

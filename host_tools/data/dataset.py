@@ -121,30 +121,3 @@ def load_idx_dataset(data_dir: Path | None, default_labels: list[str], mean: flo
     return IdxDataset(name="mnist" if cache else folder.resolve().name, path=folder.resolve(),
                       train_x=data.train_x, train_y=data.train_y, test_x=data.test_x, test_y=data.test_y,
                       mean=float(mean), std=float(std), labels=labels)
-
-
-def recorded_test_images(man: Any, n: int) -> tuple[np.ndarray, str] | None:
-    """The first ``n`` test images (normalized float32 NCHW) of the dataset a manifest records, and its name.
-
-    A manifest without a dataset record but with MNIST's normalization means the MNIST cache. Only the
-    test image file is read. None when there is no such dataset on this host (the caller uses other inputs).
-    """
-    from host_tools.data import idx
-    from host_tools.data.mnist import FILES, cache_dir, find_idx
-
-    record = (man.extra or {}).get("dataset") or {}
-    norm = man.normalization or {}
-    if record.get("path"):
-        folder, name = Path(record["path"]), str(record.get("name") or Path(record["path"]).name)
-    elif norm.get("mean") == [MNIST_MEAN] and norm.get("std") == [MNIST_STD]:
-        folder, name = cache_dir(), "mnist"
-    else:
-        return None
-    path = find_idx(folder, FILES["test_x"])
-    if path is None:
-        return None
-    try:
-        images = idx.read_images(path)[:n]
-        return normalize(images, float(norm["mean"][0]), float(norm["std"][0])), name
-    except (DataError, KeyError, IndexError, TypeError, ValueError):
-        return None
