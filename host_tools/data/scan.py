@@ -74,8 +74,9 @@ def _enter(path: Path, seen: Seen, skipped: list[Skipped]) -> bool:
 
 
 def subfolders(folder: Path, seen: Seen, skipped: list[Skipped]) -> list[Path]:
-    """The visible folders directly in ``folder`` (symlinks followed), by name, each entered in ``seen``."""
-    out = []
+    """The visible folders directly in ``folder`` (symlinks followed), by name, each entered in ``seen``; real
+    folders are entered before symlinks, so a link to a sibling is the skipped one."""
+    real, linked = [], []
     for entry in _entries(folder, skipped):
         path = Path(entry.path)
         if entry.is_symlink():
@@ -84,9 +85,10 @@ def subfolders(folder: Path, seen: Seen, skipped: list[Skipped]) -> list[Path]:
                 if not Path(entry.name).suffix:
                     skipped.append(Skipped(path, reason))
                 continue
-        if entry.is_dir() and _enter(path, seen, skipped):
-            out.append(path)
-    return out
+        if entry.is_dir():
+            (linked if entry.is_symlink() else real).append(path)
+    out = [p for p in real + linked if _enter(p, seen, skipped)]
+    return sorted(out, key=lambda p: p.name)
 
 
 def image_files(folder: Path, seen: Seen, skipped: list[Skipped]) -> list[Path]:
