@@ -13,6 +13,7 @@ from host_tools import __version__
 from host_tools.cli_bench import bench, deploy
 from host_tools.cli_compress import compress
 from host_tools.cli_devices import devices
+from host_tools.cli_predict import predict
 from host_tools.cli_results import results
 from host_tools.cli_train import convert, data, export, train
 from host_tools.errors import MindedgeError
@@ -123,7 +124,7 @@ def demo(out: Path, epochs: int | None, loops: int, device: str) -> None:
     click.echo(f"summary: {out / 'summary.json'}")
 
 
-for command in (data, train, export, convert, bench, deploy, devices, results, compress):
+for command in (data, train, export, convert, bench, deploy, devices, results, compress, predict):
     main.add_command(command)
 
 
