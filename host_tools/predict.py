@@ -29,6 +29,7 @@ GREY_INPUT = "grayscale uint8 0-255"
 FORMULA = "(x * scale - mean) / std"
 KINDS = {".ckpt": "checkpoint", ".ms": "ms"}
 RUNTIMES = {"checkpoint": "mindspore", "ms": "mindspore-lite"}
+PREDICT_BATCH = 32  # images per MindSpore forward pass (a checkpoint)
 MADE_BY = "use the .ckpt or .ms that `mindedge train` / `export` / `convert` wrote (its manifest is beside it)"
 Say = Callable[[str], object]
 Transform = Callable[[np.ndarray], np.ndarray]  # HxWx3 uint8 RGB -> C x H x W float32
@@ -218,7 +219,7 @@ def _run_checkpoint(model: PredictModel, x: np.ndarray) -> np.ndarray:
     from host_tools.train.evaluate import predict as forward
 
     net, _meta, _info = load_checkpoint(model.path)
-    return forward(net, x)
+    return forward(net, x, batch_size=PREDICT_BATCH)
 
 
 def _run_target(model: PredictModel, x: np.ndarray, spec: str, threads: int, say: Say,
