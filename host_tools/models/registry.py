@@ -9,6 +9,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from host_tools.data.preprocess import Preprocess
 from host_tools.data.transforms import MNIST_MEAN, MNIST_STD
 from host_tools.errors import ConfigError
 
@@ -24,6 +25,7 @@ class ModelInfo:
     normalization: dict[str, Any] = field(default_factory=dict)
     layout: str = "NCHW"
     description: str = ""
+    pretrained: str | None = None  # the ImageNet weights (host_tools.models.weights) its backbone loads, if any
 
     @property
     def num_classes(self) -> int:
@@ -63,6 +65,30 @@ for _name, _builder, _desc in (
 ):
     register(ModelInfo(name=_name, builder=_builder, input_shape=(1, 28, 28), labels=tuple(str(i) for i in range(10)),
                        normalization=MNIST_NORMALIZATION, description=_desc))
+
+
+IMAGENET_LABELS = tuple(str(i) for i in range(1000))  # class indices; a dataset's class names replace them
+SMALL_PHOTO = Preprocess(crop=32, resize=32)  # 32x32 photos (cats-dogs) pass unresized
+
+for _info in (
+    ModelInfo(name="mobilenet_v2", builder="host_tools.models.mobilenet_v2:MobileNetV2Classifier",
+              input_shape=(3, 224, 224), labels=IMAGENET_LABELS, normalization=Preprocess().record(),
+              pretrained="mobilenet_v2",
+              description="MobileNetV2 1.0 (mindcv), ImageNet weights; backbone 2.26M parameters"),
+    ModelInfo(name="efficientnet_lite0", builder="host_tools.models.efficientnet_lite:EfficientNetLite0",
+              input_shape=(3, 224, 224), labels=IMAGENET_LABELS,
+              normalization=Preprocess(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)).record(),
+              pretrained="efficientnet_lite0",
+              description="EfficientNet-Lite0, ImageNet weights; backbone 3.41M parameters"),
+    ModelInfo(name="resnet20", builder="host_tools.models.resnet:ResNetClassifier", input_shape=(3, 32, 32),
+              labels=IMAGENET_LABELS, normalization=SMALL_PHOTO.record(),
+              description="CIFAR-style ResNet-20 for small photos, from scratch; backbone 0.27M parameters"),
+    ModelInfo(name="vit_tiny", builder="host_tools.models.vit_tiny:ViTTiny", input_shape=(3, 32, 32),
+              labels=IMAGENET_LABELS, normalization=SMALL_PHOTO.record(),
+              description="tiny ViT (patch 4, width 96, 4 blocks) for 32x32 photos, from scratch; backbone 0.31M "
+                          "parameters"),
+):
+    register(_info)
 
 
 def list_models() -> list[str]:
