@@ -19,6 +19,7 @@ from host_tools.models.registry import create_model, model_info
 from tests.photos import photo
 
 ARCHS = ("mobilenet_v2", "efficientnet_lite0", "resnet20", "vit_tiny")
+BLOCKS = {"mobilenet_v2": 17, "efficientnet_lite0": 16, "resnet20": 9, "vit_tiny": 4}
 
 
 def test_registry_entries() -> None:
@@ -52,7 +53,7 @@ def test_builds_runs_and_exports_to_onnx(ms: Any, name: str, tmp_path: Path) -> 
     net.set_train(False)
     blocks = net.blocks()
     backbone_cells = {id(c) for _, c in net.backbone.cells_and_names()}
-    assert len(blocks) >= 3 and all(id(b) in backbone_cells for b in blocks)
+    assert len(blocks) == BLOCKS[name] and all(id(b) in backbone_cells for b in blocks)
     assert {p.name for p in net.get_parameters()} == ({p.name for p in net.backbone.get_parameters()}
                                                       | {p.name for p in net.head.get_parameters()})
     # one sample (export's batch), at most 64x64: the same graph serves the forward and the export
@@ -86,3 +87,16 @@ def test_efficientnet_lite0_golden_imagenet_labels(ms: Any) -> None:
     cat, coffee = prob
     assert set(np.argsort(-cat)[:3]) <= set(range(281, 286)) and cat[281:286].sum() > 0.8, np.argsort(-cat)[:5]
     assert int(np.argmax(coffee)) == 967 and coffee[967] > 0.9
+
+
+def test_shapes_that_cannot_be_built_are_config_errors() -> None:
+    from host_tools.errors import ConfigError
+    from host_tools.models.resnet import ResNetClassifier
+    from host_tools.models.vit_tiny import ViTTiny
+
+    with pytest.raises(ConfigError, match=r"6n \+ 2"):
+        ResNetClassifier(num_classes=2, depth=21)
+    with pytest.raises(ConfigError, match="multiple of the patch 4"):
+        ViTTiny(num_classes=2, image_size=30)
+    with pytest.raises(ConfigError, match="width 100 of the heads 3"):
+        ViTTiny(num_classes=2, dim=100)
