@@ -16,6 +16,7 @@ from host_tools.cli_devices import devices
 from host_tools.cli_predict import predict
 from host_tools.cli_results import results
 from host_tools.cli_train import convert, data, export, train
+from host_tools.cli_transfer import train_mobilenet_v2
 from host_tools.cli_weights import weights
 from host_tools.errors import MindedgeError
 
@@ -128,6 +129,7 @@ def demo(out: Path, epochs: int | None, loops: int, device: str) -> None:
 for command in (data, train, export, convert, bench, deploy, devices, results, compress, predict):
     main.add_command(command)
 main.add_command(weights)
+train.add_command(train_mobilenet_v2, "mobilenet_v2")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,9 @@ batch) does its own thing. ``loss_cell(x, y, *extra)`` returns a scalar (default
 cross-entropy of ``net(x)``); ``extra`` per-sample arrays (teacher logits) are batched alongside. The loss
 is read back only every ``LOSS_EVERY`` steps (reading waits for the step), so training is not slowed by
 host syncs. With ``validate`` (net -> score, higher is better) each epoch is scored, the best epoch's
-parameters are kept and training stops after ``patience`` epochs without improvement.
+parameters are kept (the later one on a tie: small validation sets tie often, and the later epoch has trained
+longer; epochs before ``min_epochs`` are scored but not kept, as an undertrained head can score well on a
+small validation set by chance) and training stops after ``patience`` epochs without improvement.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class FitConfig:
     std: float = MNIST_STD
     weight_decay: float = 0.0  # L2 on weights with 2+ dimensions
     patience: int | None = None  # with ``validate``: stop after this many epochs without improvement
+    min_epochs: int = 1  # with ``validate``: the best epoch is chosen from this epoch on (no early stop before)
 
 
 @dataclass
@@ -197,9 +200,11 @@ def fit(net: Any, images: np.ndarray | Inputs, labels: np.ndarray, cfg: FitConfi
             score = float(validate(net))
             cell.set_train(True)
             result.val_scores.append(score)
-            if result.best_epoch is None or score > result.val_scores[result.best_epoch - 1]:
+            eligible = epoch >= min(cfg.min_epochs, cfg.epochs)
+            if eligible and (result.best_epoch is None or score >= result.val_scores[result.best_epoch - 1]):
                 result.best_epoch, best = epoch, snapshot(net)
-            stop = cfg.patience is not None and epoch - result.best_epoch >= cfg.patience and epoch < cfg.epochs
+            stop = (cfg.patience is not None and result.best_epoch is not None
+                    and epoch - result.best_epoch >= cfg.patience and epoch < cfg.epochs)
         report(Progress(epoch, cfg.epochs, steps, steps, result.losses[-1], steps * batch / max(dt, 1e-9), dt,
                         done=True))
         if stop:
