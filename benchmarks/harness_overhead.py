@@ -10,7 +10,7 @@ Every contender is pinned to the same CPU with `taskset` (unless --no-pin): even
 runtime hands each Predict to a worker thread, and when the scheduler puts the two on different cores the
 p50 of a LeNet-5 swings between ~35 and ~120 us from one process to the next, which hides any harness cost.
 
-    .venv/bin/python benchmarks/harness_overhead.py [--model runs/demo/models/lenet_fp32.ms]
+    .venv/bin/python benchmarks/harness_overhead.py [--model runs/demo/lenet/models/lenet_fp32.ms]
         [--rounds 10] [--loops 3000] [--warmup 200] [--threads 1] [--cpu N | --no-pin]
 """
 
@@ -55,7 +55,7 @@ def fake_battery(root: Path) -> Path:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", type=Path, default=Path("runs/demo/models/lenet_fp32.ms"))
+    ap.add_argument("--model", type=Path, default=Path("runs/demo/lenet/models/lenet_fp32.ms"))
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--loops", type=int, default=3000)
     ap.add_argument("--warmup", type=int, default=200)

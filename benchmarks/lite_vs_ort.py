@@ -27,8 +27,8 @@ def main() -> int:
     ap.add_argument("--loops", type=int, default=500)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args()
-    onnx = args.demo_dir / "export" / "lenet.onnx"
-    variants = {n: args.demo_dir / "models" / f"lenet_{n}.ms" for n in ("fp32", "fp16")}
+    onnx = args.demo_dir / "lenet" / "export" / "lenet.onnx"
+    variants = {n: args.demo_dir / "lenet" / "models" / f"lenet_{n}.ms" for n in ("fp32", "fp16")}
     if not onnx.exists() or not all(p.exists() for p in variants.values()):
         print(f"{args.demo_dir} has no demo artifacts; running `mindedge demo` first", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "host_tools", "demo", "--out", str(args.demo_dir)], check=True)

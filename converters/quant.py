@@ -62,10 +62,12 @@ class QuantMode:
 #   full8         1.6e-01        99.6%
 #   qdq (QAT)     7.8e-02        99.8%
 #   weight8/4     converts, does not load on this Lite build (GetPackData): bounds by analogy, not measured
-# Bounds: ~3x the measured max relative error; top-1 >= 90% (one flip in the 16 default verification inputs).
+# and MobileNetV2 (ImageNet backbone + a 2-class head, 64 px, 16 cats-dogs test photos; `make test`'s demo test):
+#   fp16          5.4e-03        100%    (53 layers: fp16 rounding adds up; LeNet's 1e-3 bound refused it)
+# Bounds: ~3x the largest measured max relative error; top-1 >= 90% (one flip in 16 verification inputs).
 FP32 = QuantMode("fp32", "fp32", None, tolerance=Tolerance(max_rel_error=1e-4, min_top1=1.0))
 MODES: dict[str, QuantMode] = {m.name: m for m in (
-    QuantMode("fp16", "fp16", None, fp16=True, tolerance=Tolerance(max_rel_error=1e-3, min_top1=0.9)),
+    QuantMode("fp16", "fp16", None, fp16=True, tolerance=Tolerance(max_rel_error=2e-2, min_top1=0.9)),
     QuantMode("dynamic", "int8 dynamic", "quant_dynamic.cfg.j2", {"bit_num": 8},
               tolerance=Tolerance(max_rel_error=0.03, min_top1=0.9)),
     QuantMode("weight8", "int8 weights", "quant_weight.cfg.j2", {"bit_num": 8},

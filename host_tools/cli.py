@@ -108,17 +108,27 @@ def doctor() -> None:
 @main.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs/demo"), show_default=True,
               help="Output folder.")
-@click.option("--epochs", type=int, default=None, help="Training epochs (default: quick, >= 98.5%).")
-@click.option("--loops", type=int, default=200, show_default=True, help="Timed runs per variant.")
+@click.option("--epochs", type=int, default=None, help="LeNet-5 training epochs (default: quick, >= 98.5%).")
+@click.option("--loops", type=int, default=200, show_default=True, help="Timed runs per LeNet-5 variant.")
+@click.option("--models", default="lenet,photos", show_default=True,
+              help="Which models: lenet (MNIST), photos (MobileNetV2 transfer learning on cats-dogs).")
+@click.option("--photo-data", default="cats-dogs", show_default=True,
+              help="Image folder for the photos model (DIR/<class>/*.jpg ...), or cats-dogs.")
+@click.option("--photo-size", type=int, default=160, show_default=True,
+              help="MobileNetV2 input side in pixels (resize to round(S*256/224), centre crop S).")
+@click.option("--photo-loops", type=int, default=50, show_default=True, help="Timed runs per MobileNetV2 variant.")
 @click.option("--device", type=click.Choice(["auto", "emulated", "local"]), default="auto", show_default=True,
               help="Where device_bench runs: auto = a phone `adb devices` shows (with a device_bench build for its "
               "ABI), else the emulated phone on a private adb server; emulated; local (the host, no adb).")
-def demo(out: Path, epochs: int | None, loops: int, device: str) -> None:
-    """The main job: fetch MNIST, train LeNet-5, export, convert fp32 and fp16 .ms, measure, then deploy and
-    benchmark them over adb (a phone, else the emulated phone)."""
+def demo(out: Path, epochs: int | None, loops: int, models: str, photo_data: str, photo_size: int,
+         photo_loops: int, device: str) -> None:
+    """The main job for both models: LeNet-5 on MNIST and MobileNetV2 (frozen ImageNet backbone, cached features,
+    new head) on cats-dogs photos; each exported, converted to fp32 and fp16 .ms, measured on the Lite runtime,
+    then deployed and benchmarked over adb (a phone, else the emulated phone)."""
     from host_tools.demo import DemoConfig, render_table, run_demo
 
-    cfg = DemoConfig(out=out, loops=loops, device=device)
+    cfg = DemoConfig(out=out, loops=loops, device=device, models=[m.strip() for m in models.split(",") if m.strip()],
+                     photo_data=photo_data, photo_size=photo_size, photo_loops=photo_loops)
     if epochs is not None:
         cfg.epochs = epochs
     summary = run_demo(cfg, say=_say)

@@ -182,6 +182,21 @@ def test_run_compress_rejects_bad_input_before_training(tmp_path):
         run_compress("lenet", ["baseline"], tmp_path, checkpoint=tmp_path / "nope.ckpt")
 
 
+def test_photo_models_get_their_own_methods_and_the_rest_are_refused(tmp_path):
+    from host_tools.compress.methods import PHOTO_METHODS
+    from host_tools.compress.pipeline import CompressConfig, builder_for, check_config, default_methods, run_compress
+
+    assert default_methods("mobilenet_v2") == list(PHOTO_METHODS) and "qat" in default_methods("lenet")
+    plans = check_config(CompressConfig(model="mobilenet_v2", methods=list(PHOTO_METHODS)))
+    assert ("slim", "ptq-mixed") in plans and ("baseline", "ptq-full8") in plans
+    for bad in (["qat"], ["slim+qat"], ["ptq-weight8"], ["kd"]):
+        with pytest.raises(ConfigError, match=r"not available|distillation"):
+            run_compress("mobilenet_v2", bad, tmp_path)
+    with pytest.raises(ConfigError, match="does not know how to compress 'resnet20'"):
+        run_compress("resnet20", None, tmp_path)
+    assert builder_for("mobilenet_v2").__name__ == "PhotoBuilder" and builder_for("lenet").__name__ == "LenetBuilder"
+
+
 def test_checkpoint_of_another_model_is_rejected(tmp_path):
     from host_tools import manifest
     from host_tools.compress.pipeline import run_compress

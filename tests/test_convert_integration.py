@@ -56,7 +56,7 @@ def test_fp16_and_dynamic_quant_are_held_to_their_own_tolerance(tmp_path):
     man = manifest.load(fp16.output)
     assert man.extra["precision"] == "fp16" and man.extra["quant"] is None
     v = man.extra["verification"]
-    assert (v["mode"], v["threshold"], v["min_top1"], v["passed"]) == ("fp16", 1e-3, 0.9, True)
+    assert (v["mode"], v["threshold"], v["min_top1"], v["passed"]) == ("fp16", 2e-2, 0.9, True)
     assert v["inputs"] == "seeded random inputs"  # no dataset recorded for this source
     dyn = convert(src, tmp_path / "dyn.ms", ConvertOptions(quant="dynamic"), say=_quiet)
     q = manifest.load(dyn.output).extra

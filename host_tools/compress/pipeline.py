@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from host_tools import table
-from host_tools.compress.methods import FLOAT_METHODS, PTQ_OF, QUANT_METHODS, SLIM_BASE, variant_name
+from host_tools.compress.methods import (
+    FLOAT_METHODS,
+    LENET_MODELS,
+    PHOTO_METHODS,
+    PHOTO_MODELS,
+    PTQ_OF,
+    QUANT_METHODS,
+    SLIM_BASE,
+    variant_name,
+)
 from host_tools.compress.slimming import DEFAULT_LAMBDA, MIN_KEEP_FRACTION, check_ratio
 from host_tools.errors import ConfigError
 from host_tools.train.loop import DEFAULT_EPOCHS
@@ -84,6 +93,9 @@ def check_config(cfg: CompressConfig) -> list[tuple[str, str | None]]:
     from host_tools.models.registry import model_info
 
     model_info(cfg.model)
+    if cfg.model not in (*LENET_MODELS, *PHOTO_MODELS):
+        raise ConfigError(f"mindedge compress does not know how to compress '{cfg.model}'",
+                          hint=f"use one of {', '.join((*LENET_MODELS, *PHOTO_MODELS))}")
     plans = parse_methods(cfg.methods)
     if cfg.checkpoint is not None:
         from host_tools.errors import ModelError
@@ -100,6 +112,11 @@ def check_config(cfg: CompressConfig) -> list[tuple[str, str | None]]:
         raise ConfigError(f"slimming is not available for model '{cfg.model}'", hint=f"use {', '.join(SLIM_BASE)}")
     if any(f == "kd" for f, _ in plans) and cfg.model != "lenet":
         raise ConfigError("distillation is set up for --model lenet only (teacher lenet_wide, student lenet_small)")
+    if cfg.model in PHOTO_MODELS:
+        other = sorted({variant_name(p) for p in plans if p[1] == "qat" or p[1] in ("ptq-weight8", "ptq-weight4")})
+        if other:
+            raise ConfigError(f"not available for --model {cfg.model}: {', '.join(other)}",
+                              hint=f"use {', '.join(PHOTO_METHODS)}")
     bad = [k for k in ("epochs", "finetune_epochs", "qat_epochs", "calibration", "loops") if getattr(cfg, k) < 1]
     if bad or cfg.sparsity < 0 or cfg.temperature <= 0 or not 0 <= cfg.alpha <= 1:
         raise ConfigError(f"invalid compress options: {', '.join(bad) or 'sparsity/temperature/alpha'}",
@@ -139,7 +156,24 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
         }
 
 
-def run_compress(model: str, methods: list[str], out: Path, say: Say = print, **options: Any) -> dict[str, Any]:
+def builder_for(model: str) -> type:
+    """The builder class of ``model``'s variants: image-folder models or the LeNet family."""
+    if model in PHOTO_MODELS:
+        from host_tools.compress.photo_build import PhotoBuilder
+
+        return PhotoBuilder
+    from host_tools.compress.lenet_build import LenetBuilder
+
+    return LenetBuilder
+
+
+def default_methods(model: str) -> list[str]:
+    """Every variant the model's builder can make."""
+    return list(PHOTO_METHODS if model in PHOTO_MODELS else DEFAULT_METHODS)
+
+
+def run_compress(model: str, methods: list[str] | None, out: Path, say: Say = print,
+                 **options: Any) -> dict[str, Any]:
     """Build, convert, measure and compare every variant; writes ``out/variants.json`` and returns it.
 
     ``options`` are the other ``CompressConfig`` fields. Bad input raises ``ConfigError``/``ModelError``
@@ -148,12 +182,11 @@ def run_compress(model: str, methods: list[str], out: Path, say: Say = print, **
     unknown = set(options) - set(CompressConfig.__dataclass_fields__)
     if unknown:
         raise ConfigError(f"unknown compress option(s): {', '.join(sorted(unknown))}")
-    cfg = CompressConfig(model=model, methods=list(methods), out=Path(out), **options)
+    cfg = CompressConfig(model=model, methods=list(methods) if methods else default_methods(model), out=Path(out),
+                         **options)
     plans = check_config(cfg)
-    from host_tools.compress.build import Builder
-
     t0 = time.perf_counter()
-    builder = Builder(cfg, say)
+    builder = builder_for(cfg.model)(cfg, say)
     rows = builder.run(plans)
     add_ratios(rows)
     mark_pareto(rows)

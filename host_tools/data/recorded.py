@@ -86,3 +86,11 @@ def recorded_split(man: Any, n: int | None = None, split: str = "test", strict: 
                 raise
             raise DataError(f"cannot read the recorded dataset's {split} images ({e})") from e
         return None
+
+
+def required_split(man: Any, n: int | None = None, split: str = "test") -> Recorded:
+    """``recorded_split`` that raises a ``DataError`` saying why when the dataset cannot be read."""
+    found = recorded_split(man, n, split, strict=True)
+    if found is None:  # strict never returns None; kept for the type checker
+        raise DataError(f"the manifest's {split} images cannot be read")
+    return found
