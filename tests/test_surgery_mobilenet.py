@@ -73,22 +73,27 @@ def test_pruning_dead_hidden_channels_keeps_outputs_and_residual_widths(ms):
     """Hidden channels whose expand and depthwise BNs output 0 contribute nothing: cutting them is exact."""
     from host_tools.compress import surgery
 
-    net = _tiny_mobilenet_v2(ms)
+    # two identical nets: the reference runs first, the pruned one never ran before its surgery (MindSpore keeps
+    # the graph a cell compiled on its first call, so only a net cut before that call runs its new cells)
+    reference, net = _tiny_mobilenet_v2(ms), _tiny_mobilenet_v2(ms)
+    ms.load_param_into_net(net, {p.name: ms.Parameter(p.data.copy(), name=p.name)
+                                 for p in reference.get_parameters()}, strict_load=True)
     groups = surgery.mobilenet_v2_groups(net)
     rng = np.random.default_rng(1)
     keep = {}
     for g in groups:
         width = surgery.get_cell(net, g.bn).gamma.shape[0]
         dead = rng.choice(width, size=width // 2, replace=False)
-        for bn_path in (g.bn, g.producers[2]):  # expand BN and depthwise BN: gamma = beta = mean = 0
-            bn = surgery.get_cell(net, bn_path)
-            for name in ("gamma", "beta", "moving_mean"):
-                v = getattr(bn, name).asnumpy().copy()
-                v[dead] = 0.0
-                getattr(bn, name).set_data(ms.Tensor(v))
+        for which in (reference, net):
+            for bn_path in (g.bn, g.producers[2]):  # expand BN and depthwise BN: gamma = beta = mean = 0
+                bn = surgery.get_cell(which, bn_path)
+                for name in ("gamma", "beta", "moving_mean"):
+                    v = getattr(bn, name).asnumpy().copy()
+                    v[dead] = 0.0
+                    getattr(bn, name).set_data(ms.Tensor(v))
         keep[g.bn] = np.setdiff1d(np.arange(width), dead)
     x = ms.Tensor(rng.standard_normal((2, 3, 16, 16)).astype(np.float32))
-    before = net(x).asnumpy()
+    before = reference(x).asnumpy()
     params_before = sum(p.size for p in net.get_parameters())
     report = surgery.apply(net, groups, keep)
     assert report.before == {"features.4.conv.1": 48, "features.5.conv.1": 72}
@@ -101,3 +106,6 @@ def test_pruning_dead_hidden_channels_keeps_outputs_and_residual_widths(ms):
     assert net.features[5].conv[3].weight.name == "features.5.conv.3.weight"
     assert sum(p.size for p in net.get_parameters()) < params_before
     np.testing.assert_allclose(net(x).asnumpy(), before, rtol=1e-4, atol=1e-5)
+    # the forward runs the new cells (a SequentialCell runs its cell_list, not _cells): change one, outputs move
+    project.weight.set_data(ms.Tensor(np.zeros(project.weight.shape, np.float32)))
+    assert np.abs(net(x).asnumpy() - before).max() > 1e-3

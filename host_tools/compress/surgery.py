@@ -46,6 +46,8 @@ def _set_cell(net: Any, path: str, new: Any) -> None:
     parent = get_cell(net, parent_path) if parent_path else net
     if name in parent._cells:
         parent._cells[name] = new
+        if hasattr(parent, "cell_list"):  # SequentialCell/CellList run their cell_list, a copy of _cells
+            parent.cell_list = list(parent._cells.values())
     else:
         setattr(parent, name, new)
 
