@@ -3,6 +3,7 @@ parameters and BatchNorms, the config, the --out guard, and the CLI end to end o
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,33 @@ def test_head_learns_separable_features():
     assert result.val_scores[result.best_epoch - 1] == max(result.val_scores)
 
 
+_HEAD_SCRIPT = """
+import hashlib, sys
+import numpy as np
+from host_tools import msenv
+from host_tools.models.classifier import make_head
+from host_tools.train.transfer import TransferConfig, train_head
+rng = np.random.default_rng(0)
+x, y = rng.normal(size=(256, 1280)).astype(np.float32), rng.integers(0, 2, 256)
+cfg = TransferConfig(epochs=3, min_epochs=1)
+msenv.graph_mode_cpu(cfg.seed)
+head = make_head(1280, 2, cfg.head_dropout)
+train_head(head, x, y, None, cfg)
+print(hashlib.sha256(b"".join(p.data.asnumpy().tobytes() for p in head.get_parameters())).hexdigest())
+"""
+
+
+@pytest.mark.integration
+def test_head_training_is_the_same_in_every_process():
+    """A warm run must train the head the cold run trained (MindSpore's CPU Dropout would not)."""
+    import subprocess
+    import sys
+
+    digests = {subprocess.run([sys.executable, "-c", _HEAD_SCRIPT], capture_output=True, text=True,
+                              check=True).stdout.strip() for _ in range(2)}
+    assert len(digests) == 1 and len(next(iter(digests))) == 64, digests
+
+
 def test_early_stop_keeps_the_best_epoch():
     msenv.graph_mode_cpu(0)
     head = _head(16)
@@ -72,6 +100,15 @@ def test_a_tie_keeps_the_later_epoch():
     x, y = _separable(64, 16, 0)
     r = fit(_head(16), Arrays(x), y, FitConfig(epochs=3, batch_size=16), validate=lambda _: 0.5)
     assert (r.best_epoch, r.stopped_early) == (3, False)
+
+
+def test_epochs_before_min_epochs_are_not_kept():
+    msenv.graph_mode_cpu(0)
+    x, y = _separable(64, 16, 0)
+    scores = iter([0.9, 0.6, 0.5, 0.5])
+    r = fit(_head(16), Arrays(x), y, FitConfig(epochs=4, batch_size=16, min_epochs=2, patience=1),
+            validate=lambda _: next(scores))
+    assert (r.best_epoch, len(r.losses), r.stopped_early) == (2, 3, True)
 
 
 def test_weight_decay_shrinks_weights_not_biases():
@@ -182,3 +219,90 @@ def test_fine_tuning_changes_only_the_unfrozen_blocks(tmp_path: Path):
     assert any(k in changed for k in stats - frozen_stats)  # tuned blocks' BatchNorms did train
     with pytest.raises(ConfigError, match="--unfreeze 18: the backbone has 17 blocks"):
         trainable_split(net, 18)
+
+
+# ---- the command end to end on a few real photos ----------------------------------------------------------
+
+@pytest.fixture
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh MINDEDGE_HOME holding only copies of the converted ImageNet weights (no feature cache)."""
+    import shutil
+
+    from host_tools.models.weights import checkpoint_path, fetch_weights, source_path
+
+    fetch_weights("mobilenet_v2", progress=lambda _: None)
+    home = tmp_path / "home"
+    (home / "weights").mkdir(parents=True)
+    for src in (checkpoint_path("mobilenet_v2"), source_path("mobilenet_v2")):
+        shutil.copy(src, home / "weights" / src.name)
+    monkeypatch.setenv("MINDEDGE_HOME", str(home))
+    return home
+
+
+def _invoke(*args: str):
+    from click.testing import CliRunner
+
+    from host_tools.cli import main
+
+    return CliRunner().invoke(main, ["train", "mobilenet_v2", *args])
+
+
+@pytest.mark.integration
+def test_train_mobilenet_v2_on_real_photos(tmp_path: Path, isolated_home: Path):
+    from host_tools.data.images import load_image_folder
+    from host_tools.data.preprocess import Preprocess
+    from host_tools.export import load_checkpoint
+    from host_tools.train.transfer_finetune import predict_paths
+    from tests.photo_folders import small_photo_folder
+
+    data = small_photo_folder(tmp_path / "photos", train=20, val=4, test=8)
+    out = tmp_path / "run"
+    args = ["--data", str(data), "--image-size", "64", "--epochs", "12", "--out", str(out)]
+    first = _invoke(*args)
+    assert first.exit_code == 0, first.output
+    assert "cache 0 hits, 64 misses" in first.output and str(out / "mobilenet_v2.ckpt") in first.output
+    assert len(list((isolated_home / "features").glob("*/*.npz"))) >= 1
+    second = _invoke(*args)
+    assert second.exit_code == 0 and "cache 64 hits, 0 misses" in second.output, second.output
+    shards = sorted((isolated_home / "features").rglob("*.npz"))
+    views = _invoke(*args, "--cache-views")  # the mirrored training photos are new entries
+    assert views.exit_code == 0 and "cache 64 hits, 40 misses" in views.output, views.output
+    assert json.loads((out / "eval.json").read_text())["cache"]["misses"] == 40
+    with_views = sorted((isolated_home / "features").rglob("*.npz"))
+    uncached = _invoke(*args, "--no-cache")
+    assert uncached.exit_code == 0 and "no cache" in uncached.output, uncached.output
+    assert sorted((isolated_home / "features").rglob("*.npz")) == with_views and len(with_views) > len(shards)
+    assert _invoke(*args).exit_code == 0  # the checked run below: frozen, orig views
+
+    meta = manifest.load(out / "mobilenet_v2.ckpt")
+    folder = load_image_folder(data)
+    assert (meta.extra["model"], meta.labels, meta.extra["model_kwargs"]) == ("mobilenet_v2", ["cat", "dog"],
+                                                                              {"num_classes": 2})
+    assert meta.inputs[0].shape == [1, 3, 64, 64] and meta.outputs[0].shape == [1, 2]
+    assert meta.normalization == Preprocess.for_size(64).record() and meta.extra["dataset"] == folder.record()
+    ev = json.loads((out / "eval.json").read_text())
+    assert ev["test_images"] == 16 and np.array(ev["confusion_matrix"]).sum() == 16 and ev["labels"] == ["cat", "dog"]
+    assert ev["test_accuracy"] >= 0.6 and ev["cache"]["hits"] == 64 and ev["fine_tune"] is None
+    saved = config.from_dict(TransferConfig, json.loads((out / "train_config.json").read_text()))
+    assert (saved.image_size, saved.epochs, saved.out) == (64, 12, out)
+
+    # the checkpoint is the whole network: run on the photos, it scores what eval.json says
+    net, _, _ = load_checkpoint(out / "mobilenet_v2.ckpt")
+    test = folder.splits["test"]
+    from host_tools.data.images import read_rgb
+
+    logits = predict_paths(net, [it.path for it in test], Preprocess.for_size(64), read_rgb)
+    assert float((logits.argmax(1) == np.array([it.label for it in test])).mean()) == ev["test_accuracy"]
+
+    tuned = _invoke(*args[:-1], str(tmp_path / "tuned"), "--unfreeze", "1", "--fine-tune-epochs", "1")
+    assert tuned.exit_code == 0, tuned.output
+    ev = json.loads((tmp_path / "tuned" / "eval.json").read_text())
+    ft = ev["fine_tune"]
+    assert (ft["unfreeze"], ft["epochs_run"]) == (1, 1) and isinstance(ft["kept"], bool)
+    net, _, _ = load_checkpoint(tmp_path / "tuned" / "mobilenet_v2.ckpt")  # fine-tuned or restored, as evaluated
+    logits = predict_paths(net, [it.path for it in test], Preprocess.for_size(64), read_rgb)
+    assert float((logits.argmax(1) == np.array([it.label for it in test])).mean()) == ev["test_accuracy"]
+
+    _fake_checkpoint(tmp_path / "other", "lenet", [str(i) for i in range(10)])
+    refused = _invoke(*args[:-1], str(tmp_path / "other"))
+    assert refused.exit_code == 2 and "checkpoint of lenet with 10 classes" in refused.output

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from host_tools import config, manifest, msenv
-from host_tools.errors import ConfigError, ModelError
+from host_tools.errors import ConfigError, DataError, ModelError
 from host_tools.files import write_json
 from host_tools.train.evaluate import predict, summarize
 from host_tools.train.fit import Arrays, FitConfig, FitResult, cross_entropy, fit, restore, snapshot
@@ -46,7 +46,8 @@ class TransferConfig:
     batch_size: int = 64
     lr: float = 1e-3
     min_lr: float = 1e-5
-    weight_decay: float = 1e-2  # L2 on the head's weights (chosen on the cats-dogs val split)
+    weight_decay: float = 3e-2  # L2 on the head's weights
+    head_dropout: float = 0.0  # MindSpore's CPU Dropout differs from process to process whatever the seed
     patience: int = 15  # head epochs without a better val accuracy before stopping
     min_epochs: int = 10  # the best head epoch is chosen from this one on
     unfreeze: int = 0  # fine-tune the last K inverted-residual blocks (+ head); 0 = frozen backbone only
@@ -71,6 +72,7 @@ class TransferConfig:
             "lr": self.lr > 0,
             "min_lr": 0 <= self.min_lr <= self.lr,
             "weight_decay": self.weight_decay >= 0 and self.fine_tune_weight_decay >= 0,
+            "head_dropout": 0 <= self.head_dropout < 1,
             "patience": self.patience >= 1 and self.min_epochs >= 1,
             "unfreeze": self.unfreeze >= 0,
             "fine_tune_epochs": self.fine_tune_epochs >= 0,
@@ -84,7 +86,7 @@ class TransferConfig:
             values = ", ".join(f"{k}={getattr(self, k)!r}" for k in bad)
             raise ConfigError(f"invalid mobilenet_v2 training config: {values}",
                               hint="image_size >= 32; epochs, batch sizes, patience >= 1; lr > 0; 0 <= min_lr <= lr; "
-                                   "weight_decay, unfreeze, fine_tune_epochs >= 0; ratios: 3 numbers >= 0")
+                                   "weight_decay, unfreeze, fine_tune_epochs >= 0; 0 <= head_dropout < 1; ratios: 3 numbers >= 0")
 
     @property
     def fine_tunes(self) -> bool:
@@ -188,13 +190,11 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
     paths = {s: [it.path for it in folder.splits.get(s, [])] for s in SPLITS}
     labels = {s: np.array([it.label for it in folder.splits.get(s, [])], np.int64) for s in SPLITS}
     if not paths["train"] or not paths["test"]:
-        from host_tools.errors import DataError
-
         raise DataError(f"{folder.root}: {len(paths['train'])} training and {len(paths['test'])} test images",
                         hint="give a folder with images in every class (or train/ and test/ subfolders)")
 
     msenv.graph_mode_cpu(cfg.seed)  # seeded before the head's initial weights are drawn
-    net = MobileNetV2Classifier(num_classes=n_classes)
+    net = MobileNetV2Classifier(num_classes=n_classes, dropout=cfg.head_dropout)
     load_backbone(net, MODEL)
     weights = weights_sha256(MODEL)
     store = FeatureStore(net.feature_dim) if cfg.cache else None
