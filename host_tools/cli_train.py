@@ -136,7 +136,8 @@ def export(checkpoint: Path, formats: str, out: Path | None) -> None:
               help="Post-training quantization (the modes `mindedge compress` uses): dynamic int8, weight8/weight4/"
                    "weight-mixed weight-only, full8 (needs --calibration). Default: none.")
 @click.option("--calibration", type=click.Path(path_type=Path), default=None,
-              help="--quant full8: folder of calibration inputs, one float32 NHWC .bin per sample (default: none).")
+              help="--quant full8: folder of calibration inputs, one float32 NHWC .bin per sample (default: 100 "
+                   "seeded training images of the dataset the model's manifest records, preprocessed as recorded).")
 @click.option("--verify-samples", type=int, default=16, show_default=True,
               help="Inputs to compare against ONNX Runtime: the recorded dataset's test images, else random.")
 @click.option("--no-verify", is_flag=True, help="Skip the comparison with ONNX Runtime (recorded as skipped).")
@@ -164,5 +165,15 @@ def convert(model: Path, to: str, fp16: bool, input_format: str, quant: str | No
         base = quant_mode(resolve_source(Path(model), lambda _: None), opts).tolerance
         opts.tolerance = replace(base, **{k: v for k, v in (("max_rel_error", tolerance), ("min_top1", min_top1))
                                           if v is not None})
-    result = do_convert(model, out, opts, say=_say)
+    if quant == "full8" and calibration is None:
+        import tempfile
+
+        from converters.calibration import recorded_calibration
+
+        with tempfile.TemporaryDirectory(prefix="mindedge-calibration-") as tmp:
+            opts.calibration_dir, what = recorded_calibration(resolve_source(Path(model), _say), Path(tmp))
+            _say(f"calibrating on {what}")
+            result = do_convert(model, out, opts, say=_say)
+    else:
+        result = do_convert(model, out, opts, say=_say)
     click.echo(str(result.output))

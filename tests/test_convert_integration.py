@@ -136,3 +136,25 @@ def test_output_name_with_dots(tmp_path):
     out = convert(src, tmp_path / "lenet.v2.final.ms", ConvertOptions(verify_samples=2), say=_quiet).output
     assert out.name == "lenet.v2.final.ms" and out.is_file()
     assert manifest.load(out).artifact == "lenet.v2.final.ms"
+
+
+def test_full8_without_calibration_uses_the_recorded_training_images(small_run, tmp_path):
+    """`mindedge convert --quant full8` calibrates on seeded training images of the model's dataset; an ONNX
+    with no recorded dataset gets one line asking for --calibration."""
+    from click.testing import CliRunner
+
+    from host_tools.cli import main
+    from host_tools.export import export_checkpoint
+
+    (onnx_path,) = export_checkpoint(small_run.checkpoint, ["onnx"], tmp_path / "export")
+    out = tmp_path / "full8.ms"
+    res = CliRunner().invoke(main, ["convert", str(onnx_path), "--quant", "full8", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "calibrating on 100 MNIST training images (seed 0)" in res.output
+    man = manifest.load(out)
+    assert man.extra["quant"]["mode"] == "full8" and "calibrate_size=100" in man.extra["quant"]["config"]
+    assert man.extra["verification"]["passed"] and man.extra["verification"]["inputs"].startswith("test images")
+    bare = tiny_conv_classifier(tmp_path / "bare.onnx", channels=1, size=28, classes=10)
+    res = CliRunner().invoke(main, ["convert", str(bare), "--quant", "full8", "--out", str(tmp_path / "b.ms")])
+    assert res.exit_code == 2 and "--calibration DIR" in res.output
+    assert not (tmp_path / "b.ms").exists()

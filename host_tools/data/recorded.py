@@ -32,7 +32,17 @@ class Recorded:
         return "MNIST" if self.name == "mnist" else self.name
 
 
-def _idx_split(folder: Path, norm: dict[str, Any], n: int | None, split: str) -> tuple[np.ndarray, np.ndarray]:
+def _take(count: int, n: int | None, seed: int | None) -> np.ndarray:
+    """Indices of the first ``n`` of ``count`` items, or (``seed`` given) ``n`` drawn without replacement, sorted."""
+    if n is None or n >= count:
+        return np.arange(count)
+    if seed is None:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(count, size=n, replace=False))
+
+
+def _idx_split(folder: Path, norm: dict[str, Any], n: int | None, split: str,
+               seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     from host_tools.data import idx
     from host_tools.data.mnist import FILES, find_idx
 
@@ -41,25 +51,27 @@ def _idx_split(folder: Path, norm: dict[str, Any], n: int | None, split: str) ->
     if x_path is None or y_path is None:
         raise DataError(f"{folder}: no {split} idx files")
     images, labels = idx.read_images(x_path), idx.read_labels(y_path)
-    if n is not None:
-        images, labels = images[:n], labels[:n]
+    pick = _take(len(labels), n, seed)
+    images, labels = images[pick], labels[pick]
     return normalize(images, float(norm["mean"][0]), float(norm["std"][0])), labels.astype(np.int64)
 
 
-def _folder_split(record: dict[str, Any], norm: dict[str, Any], n: int | None,
-                  split: str) -> tuple[np.ndarray, np.ndarray]:
+def _folder_split(record: dict[str, Any], norm: dict[str, Any], n: int | None, split: str,
+                  seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     from host_tools.data import images
     from host_tools.data.preprocess import Preprocess
 
     folder = images.from_record(record)
-    items = folder.splits[split][:n] if n is not None else folder.splits[split]
+    items = [folder.splits[split][i] for i in _take(len(folder.splits[split]), n, seed)]
     pre = Preprocess.from_record(norm)
     x = pre.batch([images.read_rgb(item.path) for item in items])
     return x, np.array([item.label for item in items], dtype=np.int64)
 
 
-def recorded_split(man: Any, n: int | None = None, split: str = "test", strict: bool = False) -> Recorded | None:
-    """The first ``n`` (None: all) images of ``split`` ("test" or "train") of the dataset ``man`` records.
+def recorded_split(man: Any, n: int | None = None, split: str = "test", strict: bool = False,
+                   seed: int | None = None) -> Recorded | None:
+    """The first ``n`` (None: all) images of ``split`` ("test" or "train") of the dataset ``man`` records, or
+    ``n`` drawn at random (in file order) when ``seed`` is given (calibration samples from a class-ordered split).
 
     None when there is no such dataset on this host (callers fall back to other inputs); with ``strict``
     a ``DataError`` says why instead.
@@ -68,7 +80,7 @@ def recorded_split(man: Any, n: int | None = None, split: str = "test", strict: 
     norm = man.normalization or {}
     try:
         if record.get("kind") == "image-folder":
-            x, y = _folder_split(record, norm, n, split)
+            x, y = _folder_split(record, norm, n, split, seed)
             return Recorded(x, y, str(record.get("name") or Path(record["path"]).name))
         if record.get("path"):
             folder, name = Path(record["path"]), str(record.get("name") or Path(record["path"]).name)
@@ -78,7 +90,7 @@ def recorded_split(man: Any, n: int | None = None, split: str = "test", strict: 
             folder, name = cache_dir(), "mnist"
         else:
             raise DataError("the manifest records no dataset")
-        x, y = _idx_split(folder, norm, n, split)
+        x, y = _idx_split(folder, norm, n, split, seed)
         return Recorded(x, y, name)
     except (MindedgeError, OSError, KeyError, IndexError, TypeError, ValueError) as e:
         if strict:
@@ -88,9 +100,9 @@ def recorded_split(man: Any, n: int | None = None, split: str = "test", strict: 
         return None
 
 
-def required_split(man: Any, n: int | None = None, split: str = "test") -> Recorded:
+def required_split(man: Any, n: int | None = None, split: str = "test", seed: int | None = None) -> Recorded:
     """``recorded_split`` that raises a ``DataError`` saying why when the dataset cannot be read."""
-    found = recorded_split(man, n, split, strict=True)
+    found = recorded_split(man, n, split, strict=True, seed=seed)
     if found is None:  # strict never returns None; kept for the type checker
         raise DataError(f"the manifest's {split} images cannot be read")
     return found
