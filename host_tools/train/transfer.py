@@ -1,4 +1,5 @@
-"""``mindedge train mobilenet_v2``: transfer learning from ImageNet MobileNetV2 on an image folder.
+"""``mindedge train mobilenet_v2``: transfer learning from ImageNet MobileNetV2 on an image folder (or from
+any registered classifier with ImageNet weights, ``TransferConfig.model``: the architecture comparison's).
 
 1. The frozen backbone's pooled features of every train/val/test image come from the feature cache
    (``host_tools.data.features``), computing only its misses; with ``cache_views`` the mirrored training
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ SPLITS = ("train", "val", "test")
 class TransferConfig:
     """Options of ``mindedge train mobilenet_v2``; see ``train_transfer``."""
 
+    model: str = MODEL  # a registered classifier whose ImageNet weights exist (ModelInfo.pretrained)
     data: str = "cats-dogs"  # an image folder, or "cats-dogs" (fetched when missing)
     image_size: int = 224  # square input side (resize to round(S * 256 / 224), centre crop S)
     epochs: int = 60  # head epochs on the cached features (early stop on val)
@@ -65,6 +67,12 @@ class TransferConfig:
     out: Path = Path("runs/mobilenet_v2")
 
     def __post_init__(self) -> None:
+        from host_tools.models.registry import list_models, model_info
+
+        if model_info(self.model).pretrained is None:
+            with_weights = [m for m in list_models() if model_info(m).pretrained]
+            raise ConfigError(f"model '{self.model}' has no ImageNet weights to transfer from",
+                              hint=f"use one of {', '.join(with_weights)}")
         checks = {
             "image_size": self.image_size >= 32,
             "epochs": self.epochs >= 1,
@@ -84,9 +92,10 @@ class TransferConfig:
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             values = ", ".join(f"{k}={getattr(self, k)!r}" for k in bad)
-            raise ConfigError(f"invalid mobilenet_v2 training config: {values}",
+            raise ConfigError(f"invalid {self.model} training config: {values}",
                               hint="image_size >= 32; epochs, batch sizes, patience >= 1; lr > 0; 0 <= min_lr <= lr; "
-                                   "weight_decay, unfreeze, fine_tune_epochs >= 0; 0 <= head_dropout < 1; ratios: 3 numbers >= 0")
+                                   "weight_decay, unfreeze, fine_tune_epochs >= 0; 0 <= head_dropout < 1; "
+                                   "ratios: 3 numbers >= 0")
 
     @property
     def fine_tunes(self) -> bool:
@@ -103,17 +112,16 @@ class TransferResult:
     cache: dict[str, Any]
 
 
-def check_out(out: Path, num_classes: int) -> None:
+def check_out(out: Path, num_classes: int, model: str = MODEL) -> None:
     """ModelError when ``out`` holds a checkpoint of another model or class count (it would be mixed up)."""
     for ckpt in sorted(Path(out).glob("*.ckpt")) if Path(out).is_dir() else []:
         meta = manifest.load(ckpt)
         if meta is None or meta.kind != "checkpoint":
             continue
-        model = meta.extra.get("model")
         classes = len(meta.labels or [])
-        if model != MODEL or classes != num_classes:
-            raise ModelError(f"{ckpt} is a checkpoint of {model} with {classes} classes; this run trains {MODEL} "
-                             f"with {num_classes}", hint="give another --out or remove that checkpoint")
+        if meta.extra.get("model") != model or classes != num_classes:
+            raise ModelError(f"{ckpt} is a checkpoint of {meta.extra.get('model')} with {classes} classes; this run "
+                             f"trains {model} with {num_classes}", hint="give another --out or remove that checkpoint")
 
 
 def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
@@ -171,12 +179,12 @@ def fine_tune(net: Any, train: tuple[list[Path], np.ndarray], val: tuple[list[Pa
 
 
 def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) -> TransferResult:
-    """Run steps 1-4 (see the module doc); writes ``mobilenet_v2.ckpt`` (+ manifest), ``eval.json`` and
+    """Run steps 1-4 (see the module doc); writes ``<model>.ckpt`` (+ manifest), ``eval.json`` and
     ``train_config.json`` into ``cfg.out``."""
     from host_tools.data.features import FeatureStore, StderrExtractProgress, extract_features
     from host_tools.data.images import load_image_folder, read_rgb, resolve_data
     from host_tools.data.preprocess import Preprocess
-    from host_tools.models.mobilenet_v2 import MobileNetV2Classifier
+    from host_tools.models.registry import create_model, model_info
     from host_tools.models.weights import load_backbone, weights_sha256
     from host_tools.train.checkpoint import save_checkpoint
 
@@ -185,8 +193,10 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
                                strict=cfg.strict, say=say)
     n_classes = len(folder.classes)
     out = Path(cfg.out)
-    check_out(out, n_classes)
-    preprocess = Preprocess.for_size(cfg.image_size)
+    check_out(out, n_classes, cfg.model)
+    info = model_info(cfg.model)
+    sized = Preprocess.for_size(cfg.image_size)  # the model's own mean/std, at this size
+    preprocess = replace(Preprocess.from_record(info.normalization), crop=sized.crop, resize=sized.resize)
     paths = {s: [it.path for it in folder.splits.get(s, [])] for s in SPLITS}
     labels = {s: np.array([it.label for it in folder.splits.get(s, [])], np.int64) for s in SPLITS}
     if not paths["train"] or not paths["test"]:
@@ -194,9 +204,9 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
                         hint="give a folder with images in every class (or train/ and test/ subfolders)")
 
     msenv.graph_mode_cpu(cfg.seed)  # seeded before the head's initial weights are drawn
-    net = MobileNetV2Classifier(num_classes=n_classes, dropout=cfg.head_dropout)
-    load_backbone(net, MODEL)
-    weights = weights_sha256(MODEL)
+    net = create_model(cfg.model, num_classes=n_classes, dropout=cfg.head_dropout)
+    load_backbone(net, info.pretrained)
+    weights = weights_sha256(info.pretrained)
     store = FeatureStore(net.feature_dim) if cfg.cache else None
     every = paths["train"] + paths["val"] + paths["test"]
     feats, stats = extract_features(net.backbone, every, preprocess, weights=weights, feature_dim=net.feature_dim,
@@ -250,7 +260,7 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
                    "epoch_seconds": head.epoch_seconds, "head": head_rec, "fine_tune": fine, "cache": cache,
                    "seconds": round(seconds, 3)})
     out.mkdir(parents=True, exist_ok=True)
-    ckpt = save_checkpoint(net, out / f"{MODEL}.ckpt", MODEL, preprocess.record(), list(folder.classes),
+    ckpt = save_checkpoint(net, out / f"{cfg.model}.ckpt", cfg.model, preprocess.record(), list(folder.classes),
                            dataset=folder.record(), model_kwargs={"num_classes": n_classes},
                            input_shape=(3, cfg.image_size, cfg.image_size),
                            extra={"seed": cfg.seed, "weights_sha256": weights, "test_accuracy": result["test_accuracy"],
