@@ -11,6 +11,7 @@ import click
 
 from host_tools import __version__
 from host_tools.cli_bench import bench, deploy
+from host_tools.cli_compare import compare_archs
 from host_tools.cli_compress import compress
 from host_tools.cli_devices import devices
 from host_tools.cli_predict import predict
@@ -139,6 +140,7 @@ def demo(out: Path, epochs: int | None, loops: int, models: str, photo_data: str
 for command in (data, train, export, convert, bench, deploy, devices, results, compress, predict):
     main.add_command(command)
 main.add_command(weights)
+main.add_command(compare_archs)
 train.add_command(train_mobilenet_v2, "mobilenet_v2")
 
 

@@ -1,0 +1,2 @@
+"""Architecture comparison (``mindedge compare-archs``): ``run`` orchestrates, ``train`` trains one arch,
+``measure`` exports, converts, runs and benchmarks it."""
