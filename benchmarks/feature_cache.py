@@ -9,12 +9,13 @@
    ``weights/`` are links to the real cache (the set-up of ``make demo``), so the first run differs from the
    second only by computing the features. Target: cold / warm >= 4x.
 
-    .venv/bin/python benchmarks/feature_cache.py [--images 384] [--image-size 224] [--keep DIR]
+    .venv/bin/python benchmarks/feature_cache.py [--images 384] [--image-size S (default: the command's)] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from host_tools.train.transfer import TransferConfig
 
 HEAD_TARGET = 50.0
 WARM_TARGET = 4.0
@@ -86,7 +89,7 @@ def timed_cli(args: list[str], env: dict[str, str]) -> tuple[float, str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=384, help="training photos in the epoch comparison")
-    ap.add_argument("--image-size", type=int, default=224)
+    ap.add_argument("--image-size", type=int, default=TransferConfig().image_size)
     ap.add_argument("--keep", type=Path, default=None, help="use this folder as the fresh home and keep it")
     args = ap.parse_args()
     from host_tools.data.images import resolve_data
@@ -99,8 +102,11 @@ def main() -> int:
         cli = ["train", "mobilenet_v2", "--data", "cats-dogs", "--image-size", str(args.image_size),
                "--out", str(tmp / "run")]
         cold, cold_out = timed_cli(cli, env)
+        extraction = json.loads((tmp / "run" / "eval.json").read_text())["cache"]
         warm, warm_out = timed_cli(cli, env)
         print(f"cold: {cold:6.1f} s  {cold_out}")
+        print(f"      (features: {extraction['misses']} computed in {extraction['seconds']:.1f} s, "
+              f"{extraction['images_per_s']:.1f} img/s)")
         print(f"warm: {warm:6.1f} s  {warm_out}")
         through, cached = epoch_ratio(args.images, args.image_size)
     finally:

@@ -43,7 +43,7 @@ class TransferConfig:
 
     model: str = MODEL  # a registered classifier whose ImageNet weights exist (ModelInfo.pretrained)
     data: str = "cats-dogs"  # an image folder, or "cats-dogs" (fetched when missing)
-    image_size: int = 224  # square input side (resize to round(S * 256 / 224), centre crop S)
+    image_size: int = 160  # square input side (resize to round(S * 256 / 224), centre crop S)
     epochs: int = 60  # head epochs on the cached features (early stop on val)
     batch_size: int = 64
     lr: float = 1e-3
@@ -53,7 +53,7 @@ class TransferConfig:
     patience: int = 15  # head epochs without a better val accuracy before stopping
     min_epochs: int = 10  # the best head epoch is chosen from this one on
     unfreeze: int = 0  # fine-tune the last K inverted-residual blocks (+ head); 0 = frozen backbone only
-    fine_tune_epochs: int = 3
+    fine_tune_epochs: int = 2
     fine_tune_lr: float = 1e-4
     fine_tune_batch_size: int = 32
     fine_tune_weight_decay: float = 0.0  # L2 would pull the pretrained kernels to 0 under Adam
