@@ -306,3 +306,5 @@ def test_train_mobilenet_v2_on_real_photos(tmp_path: Path, isolated_home: Path):
     _fake_checkpoint(tmp_path / "other", "lenet", [str(i) for i in range(10)])
     refused = _invoke(*args[:-1], str(tmp_path / "other"))
     assert refused.exit_code == 2 and "checkpoint of lenet with 10 classes" in refused.output
+    bad = _invoke(*args[:-1], str(tmp_path / "bad"), "--unfreeze", "18")
+    assert bad.exit_code == 2 and "the backbone has 17 blocks" in bad.output and "features:" not in bad.output

@@ -205,6 +205,10 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
 
     msenv.graph_mode_cpu(cfg.seed)  # seeded before the head's initial weights are drawn
     net = create_model(cfg.model, num_classes=n_classes, dropout=cfg.head_dropout)
+    if cfg.fine_tunes:
+        from host_tools.train.transfer_finetune import trainable_split
+
+        trainable_split(net, cfg.unfreeze)  # a bad --unfreeze fails now, not after the features
     load_backbone(net, info.pretrained)
     weights = weights_sha256(info.pretrained)
     store = FeatureStore(net.feature_dim) if cfg.cache else None
