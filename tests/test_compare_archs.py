@@ -83,6 +83,7 @@ def test_json_document_and_every_column(compared: dict[str, Any]) -> None:
     for cell in ("efficientnet_lite0", "pretrained", "scratch", f"{eff['ms_bytes']:,}", f"{res['params']:,}",
                  f"{res['test_accuracy']:.2%}", f"{eff['p50_ms']:.3f}", f"{eff['p90_ms']:.3f}", "p90 ms", "train s"):
         assert cell in text, cell
+    assert f"efficientnet_lite0 {eff['cache']['hits']} cached / {eff['cache']['misses']} computed" in text
 
 
 @pytest.mark.integration

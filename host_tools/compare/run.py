@@ -36,12 +36,12 @@ class CompareConfig:
     data: str = "cats-dogs"  # an image folder, or "cats-dogs" (fetched when missing)
     archs: list[str] = field(default_factory=lambda: list(DEFAULT_ARCHS))
     out: Path = Path("runs/compare")
-    epochs: int = 12  # every arch: head epochs (pretrained) or whole-network epochs (scratch)
+    epochs: int = 15  # every arch: head epochs (pretrained) or whole-network epochs (scratch)
     image_size: int = 128  # input side of the pretrained archs; scratch archs train at their registered size
     patience: int = 15  # epochs without a better val accuracy before stopping (every arch)
     min_epochs: int = 10  # the best epoch is chosen from this one on (capped at epochs)
     batch_size: int = 64  # scratch training
-    lr: float = 2e-3  # scratch: Adam peak learning rate (cosine decay to min_lr)
+    lr: float = 1e-3  # scratch: Adam peak learning rate, cosine decay to min_lr (the heads' own schedule)
     min_lr: float = 1e-5
     weight_decay: float = 1e-4  # scratch: L2 on kernels and weight matrices
     loops: int = 200  # timed runs per arch and round
@@ -177,6 +177,11 @@ def render_table(summary: dict[str, Any]) -> str:
              f"photos, the same split for every arch; {cfg['epochs']} epochs each; accuracy through the fp32 .ms on "
              f"the Lite runtime; latency on the local target, {cfg['threads']} thread(s), median of "
              f"{summary['bench_rounds']} interleaved rounds x {cfg['loops']} runs"]
+    cached = [f"{r['name']} {r['cache']['hits']} cached / {r['cache']['misses']} computed" for r in summary["archs"]
+              if r.get("cache")]
+    if cached:
+        lines.append("train s: the whole training stage, the frozen backbones' features included (" + "; ".join(cached)
+                     + ")")
     if errors:
         lines += ["failed architectures:", *errors]
     return "\n".join(lines)
