@@ -135,7 +135,8 @@ def execute(model: BenchModel, target: Target, cfg: BenchConfig, on_line: LineSi
     extra: dict[str, Any] = {"deploy": deployment.to_dict(),
                              "remote": {"argv": argv, "env": env, "json": json_remote}}
     if props["emulated"]:
-        extra["emulated_note"] = "emulated device: device_bench ran on the host CPU"
+        extra["emulated_note"] = ("emulated device: device_bench ran on the host CPU"
+                                  + (f" ({props['emulation']})" if props.get("emulation") else ""))
     before = target.battery()
     t0 = time.perf_counter()
     lines = _Lines(on_line)

@@ -56,6 +56,11 @@ def target_line(target: dict[str, Any]) -> str:
         where = f"adb:{target.get('serial', '?')}"
     if target.get("emulated"):
         where += " (EMULATED: host CPU)" if target.get("kind") == "adb" else " (EMULATED)"
+    if target.get("kind") == "ssh":  # a Linux board: ssh:USER@HOST (EMULATED: ...)  model, OS, CPU, arch, NPU
+        where = str(target.get("target") or "ssh") + (" (EMULATED)" if target.get("emulated") else "")
+        parts = [str(target.get(k) or "") for k in ("model", "os_name", "cpu_model", "machine")]
+        parts.append(f"NPU {target['npu_chip']}" if target.get("npu_chip") else "")
+        return f"{where}  {', '.join(p for p in parts if p)}"
     if target.get("kind") != "adb":
         return f"{where}  {target.get('cpu_model', '')}  {target.get('arch', '')}".rstrip()
     battery = " ".join(str(v) for v in (
