@@ -11,6 +11,7 @@ import click
 
 from host_tools import __version__
 from host_tools.cli_bench import bench, deploy
+from host_tools.cli_boards import boards
 from host_tools.cli_compress import compress
 from host_tools.cli_devices import devices
 from host_tools.cli_results import results
@@ -123,7 +124,7 @@ def demo(out: Path, epochs: int | None, loops: int, device: str) -> None:
     click.echo(f"summary: {out / 'summary.json'}")
 
 
-for command in (data, train, export, convert, bench, deploy, devices, results, compress):
+for command in (data, train, export, convert, bench, deploy, devices, boards, results, compress):
     main.add_command(command)
 
 

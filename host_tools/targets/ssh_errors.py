@@ -20,6 +20,14 @@ HINT_LOST = ("check the board's power and network (`ping {host}`), then run agai
              "and is not pushed again")
 
 
+class SshFailure(DeviceError):
+    """An ssh client failure; ``state`` is what `mindedge devices` shows for the board."""
+
+    def __init__(self, message: str, hint: str, state: str) -> None:
+        super().__init__(message, hint=hint)
+        self.state = state
+
+
 def _ssh_words(board: Board) -> list[str]:
     """``-p PORT`` and ``-o UserKnownHostsFile=...`` as the user would type them for this board."""
     words = ["-p", str(board.port)] if board.port else []
@@ -39,53 +47,55 @@ def public_key_for(board: Board, home: Path | None = None) -> str:
     return str(ssh_dir / "id_ed25519.pub")
 
 
-def ssh_error(stderr: str, board: Board, what: str = "ssh", home: Path | None = None) -> DeviceError | None:
-    """The DeviceError for the ssh client failure ``stderr`` shows, or None."""
+def ssh_error(stderr: str, board: Board, what: str = "ssh", home: Path | None = None) -> SshFailure | None:
+    """The error for the ssh client failure ``stderr`` shows, or None."""
     text = stderr.replace("\r", "")
     target = board.spec
     q = shlex.join
     if "REMOTE HOST IDENTIFICATION HAS CHANGED" in text or re.search(r"Host key for \S+ has changed", text):
         m = re.search(r"^\s*(ssh-keygen -f .+ -R .+)$", text, re.MULTILINE)
         remove = m.group(1).strip() if m else q(["ssh-keygen", "-R", _known_name(board)])
-        return DeviceError(f"the host key of {target} has CHANGED since it was last accepted (a reinstalled board, "
-                           "or someone intercepting the connection)",
-                           hint=f"if the board was reinstalled, remove the old key with `{remove}` and connect once "
-                           "to accept the new one after checking its fingerprint; otherwise do not connect")
+        return SshFailure(f"the host key of {target} has CHANGED since it was last accepted (a reinstalled board, "
+                          "or someone intercepting the connection)",
+                          f"if the board was reinstalled, remove the old key with `{remove}` and connect once to "
+                          "accept the new one after checking its fingerprint; otherwise do not connect",
+                          "host key CHANGED")
     if "Host key verification failed" in text or "No matching host key" in text:
         keyscan = q(["ssh-keyscan", *(["-p", str(board.port)] if board.port else []), board.host.strip("[]")])
         accept = q(["ssh", *_ssh_words(board), board.destination, "true"])
-        return DeviceError(f"the host key of {target} is not known (not in known_hosts)",
-                           hint=f"check its fingerprint (`{keyscan} | ssh-keygen -lf -`, compare with `ssh-keygen -lf "
-                           f"/etc/ssh/ssh_host_ed25519_key.pub` on the board), then accept it once with `{accept}` "
-                           "and answer yes")
+        return SshFailure(f"the host key of {target} is not known (not in known_hosts)",
+                          f"check its fingerprint (`{keyscan} | ssh-keygen -lf -`, compare with `ssh-keygen -lf "
+                          f"/etc/ssh/ssh_host_ed25519_key.pub` on the board), then accept it once with `{accept}` "
+                          "and answer yes", "host key unknown")
     if re.search(r"Permission denied \(", text) or "Too many authentication failures" in text:
         copy = q(["ssh-copy-id", "-i", public_key_for(board, home), *_ssh_words(board), board.destination])
-        return DeviceError(f"{target} refused the key (authentication failed for {board.destination})",
-                           hint=f"install your public key on the board once with `{copy}` (it asks for the "
-                           "board's password, Mind@123 on a fresh Ascend image); mindedge itself never prompts")
+        return SshFailure(f"{target} refused the key (authentication failed for {board.destination})",
+                          f"install your public key on the board once with `{copy}` (it asks for the board's "
+                          "password, Mind@123 on a fresh Ascend image); mindedge itself never prompts", "key refused")
     m = re.search(r"ssh: Could not resolve hostname ([^:]+): (.+)", text)
     if m:
-        return DeviceError(f"cannot resolve the host name {m.group(1)} of {target}: {m.group(2).strip()}",
-                           hint="check the name, or use the board's IP address (e.g. 192.168.137.100)")
+        return SshFailure(f"cannot resolve the host name {m.group(1)} of {target}: {m.group(2).strip()}",
+                          "check the name, or use the board's IP address (e.g. 192.168.137.100)", "unknown host")
     m = re.search(r"connect to host (\S+) port (\d+): (.+)", text)
     if m:
         host, port, why = m.group(1), m.group(2), m.group(3).strip()
-        return DeviceError(f"{target} is unreachable: {why} ({host} port {port})",
-                           hint=f"check that the board is on, on this network and runs sshd (`ping {host}`, port "
-                           f"{port}); for the emulated board check that `mindedge boards emulate` still runs")
+        return SshFailure(f"{target} is unreachable: {why} ({host} port {port})",
+                          f"check that the board is on, on this network and runs sshd (`ping {host}`, port {port}); "
+                          "for the emulated board check that `mindedge boards emulate` still runs", "unreachable")
     if re.search(r"Connection timed out during banner exchange|Connection to \S+ port \d+ timed out", text):
-        return DeviceError(f"{target} did not answer (connection timed out)", hint=HINT_LOST.format(host=board.host))
+        return SshFailure(f"{target} did not answer (connection timed out)", HINT_LOST.format(host=board.host),
+                          "not answering")
     if re.search(r"Connection (to \S+ )?closed by (remote host|\S+ port \d+)|Connection reset by|"
                  r"client_loop: send disconnect|Broken pipe|kex_exchange_identification", text):
         return lost(board, what)
     return None
 
 
-def lost(board: Board, what: str, now: str | None = None) -> DeviceError:
+def lost(board: Board, what: str, now: str | None = None) -> SshFailure:
     """The connection dropped while ``what`` ran (``now``: what a new connection attempt said)."""
     state = f" (now: {now.removeprefix(board.spec + ' ')})" if now else ""
-    return DeviceError(f"lost the connection to {board.spec} while running {what}{state}",
-                       hint=HINT_LOST.format(host=board.host.strip("[]")))
+    return SshFailure(f"lost the connection to {board.spec} while running {what}{state}",
+                      hint=HINT_LOST.format(host=board.host.strip("[]")), state="connection lost")
 
 
 def _known_name(board: Board) -> str:
