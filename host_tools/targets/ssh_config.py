@@ -115,7 +115,11 @@ def load_boards(path: Path | None = None) -> dict[str, Board]:
             raise ConfigError(f"{where} must be a table", hint='e.g. [boards.atlas] host = "192.168.137.100"')
         if "host" not in table:
             raise ConfigError(f"{where} has no host", hint='add e.g. host = "192.168.137.100"')
-        entry = from_dict(BoardEntry, table, source=where)
+        try:
+            entry = from_dict(BoardEntry, table, source=where)
+        except ConfigError as e:
+            raise ConfigError(e.message if e.message.startswith(where) else f"{where}: {e.message}",
+                              hint=e.hint or "see README: boards over ssh") from e
         board = Board(name=name, host=entry.host, user=entry.user, port=entry.port, root=entry.root,
                       identity_file=_expand(entry.identity_file), known_hosts=_expand(entry.known_hosts))
         boards[name] = _checked(board, where)

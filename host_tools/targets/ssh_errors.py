@@ -85,8 +85,13 @@ def ssh_error(stderr: str, board: Board, what: str = "ssh", home: Path | None = 
     if re.search(r"Connection timed out during banner exchange|Connection to \S+ port \d+ timed out", text):
         return SshFailure(f"{target} did not answer (connection timed out)", HINT_LOST.format(host=board.host),
                           "not answering")
+    if "kex_exchange_identification" in text:
+        port = board.port or 22
+        return SshFailure(f"{target} closed the connection before the ssh handshake (port {port})",
+                          f"check that sshd runs on the board and listens on port {port} (something else may answer "
+                          "there, or sshd is refusing new connections: MaxStartups)", "no ssh handshake")
     if re.search(r"Connection (to \S+ )?closed by (remote host|\S+ port \d+)|Connection reset by|"
-                 r"client_loop: send disconnect|Broken pipe|kex_exchange_identification", text):
+                 r"client_loop: send disconnect|Broken pipe", text):
         return lost(board, what)
     return None
 
