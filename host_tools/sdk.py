@@ -301,7 +301,7 @@ def native_binary(name: str, arch: str = HOST_ARCH) -> Path:
             exe = proj.build / proj.binary
             if not exe.is_file():
                 raise ToolMissing(f"{name} is not built for {arch} (looked for {exe})" if arch != HOST_ARCH
-                                  else f"{name} is not built (looked for {exe})", hint=FIX_BUILD + arch_flag(arch))
+                                  else f"{name} is not built (looked for {exe})", hint=f"run `mindedge sdk build{arch_flag(arch)}`")
             return exe
     raise KeyError(name)
 
