@@ -10,6 +10,10 @@ command -v make >/dev/null || need+=(make)
 # adb: the adb server the host tools and tests talk to (adbutils also bundles one). The emulated phone needs
 # nothing else: /bin/sh, sha256sum (coreutils) and unprivileged user namespaces are part of the base system.
 command -v adb >/dev/null || need+=(adb)
+# aarch64 Linux boards: device_bench is cross-compiled against the aarch64 Lite SDK (`mindedge sdk build --arch
+# aarch64`) and its tests run it, and the aarch64 Lite runtime, under qemu-user.
+command -v aarch64-linux-gnu-g++ >/dev/null || need+=(g++-aarch64-linux-gnu)
+command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 py="$(scripts/find-python.sh 2>/dev/null || true)"
 if [ -z "$py" ]; then
   need+=(python3 python3-venv python3-dev)

@@ -25,6 +25,14 @@ std::string FirstLiteError(const std::string& log_text) {
   return "";
 }
 
+bool LiteWarningsLogged() {
+  const char* v = std::getenv("GLOG_v");
+  if (v == nullptr || *v == '\0') return true;
+  char* end = nullptr;
+  const long level = std::strtol(v, &end, 10);
+  return end != v && level <= 2;  // a value that is not a number: cannot vouch for the log
+}
+
 StderrCapture::~StderrCapture() {
   if (saved_fd_ >= 0) Stop();
 }

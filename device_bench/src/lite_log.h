@@ -12,6 +12,9 @@ namespace device_bench {
 // "ConstructModel: The model buffer is invalid and fail to create graph.". "" if there is none.
 std::string FirstLiteError(const std::string& log_text);
 
+// Whether MindSpore Lite logs its warnings: GLOG_v (0 debug, 1 info, 2 warning, 3 error) unset or at most 2.
+bool LiteWarningsLogged();
+
 // Redirects file descriptor 2 into a temporary file between Start() and Stop().
 // If no temporary file can be made, Start() returns false and nothing is redirected.
 class StderrCapture {

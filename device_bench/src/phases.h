@@ -71,6 +71,14 @@ Status FillInputs(const Flags& flags, uint64_t in_bytes, ModelRunner* runner, co
 
 Status FirstInference(const Flags& flags, ModelRunner* runner, const Clock& clock, const Log& log, double* first_ms);
 
+// ---- What ran --------------------------------------------------------------------------------
+
+// Records in `result` what the runtime really used (effective.h): from its build log (`log_complete`:
+// it holds every warning), the CPU, the process's CPUs before the build (`process_cpus`) and its
+// threads now (under `proc`, the real / outside tests). Ignored requests go to `result->warnings`.
+void RecordEffective(const Flags& flags, const std::string& build_log, bool log_complete,
+                     const std::string& process_cpus, const Sysfs& proc, const Log& log, BenchResult* result);
+
 // The accumulator for --benchmarkDataFile, sized from the outputs known after the first inference.
 AccuracyAccumulator MakeAccuracy(const ModelRunner& runner);
 

@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -137,8 +138,10 @@ bool Runner::Build(const void* model_data, size_t model_size, const RunnerOption
   devices.push_back(cpu);
   const bool verbose = options.verbose;
 
+  // The log is kept (and shown afterwards with --verbose): its warnings say which requests the runtime
+  // ignored (see effective.h).
   StderrCapture capture;
-  if (!verbose) capture.Start();
+  const bool captured = capture.Start();
   mindspore::Status status;
   std::string exception_text;
   try {
@@ -149,6 +152,9 @@ bool Runner::Build(const void* model_data, size_t model_size, const RunnerOption
     exception_text = "unknown exception";
   }
   const std::string log = capture.Stop();
+  build_log_ = log;
+  build_log_complete_ = captured && LiteWarningsLogged();
+  if (verbose) std::fputs(log.c_str(), stderr);
 
   if (!exception_text.empty() || status != mindspore::kSuccess) {
     std::string cause = FirstLiteError(log);

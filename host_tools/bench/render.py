@@ -72,6 +72,23 @@ def target_line(target: dict[str, Any]) -> str:
     return f"{where}  {', '.join(p for p in parts if p)}"
 
 
+def ran_line(effective: dict[str, Any] | None) -> str | None:
+    """``fp32, 2 threads, pinned (ActorThread_0 on CPU 1, KernelThread_0 on CPU 0), CPU; ignored: enable_fp16``:
+    what the runtime really used (device_bench's ``effective`` section); None without one."""
+    if not isinstance(effective, dict):
+        return None
+    threads = effective.get("threads")
+    parts = [str(effective.get("precision") or "?"),
+             f"{threads} thread{'s' if threads != 1 else ''}" if isinstance(threads, int) else "threads not seen"]
+    binding = str(effective.get("cpu_binding") or "unknown")
+    pinned = [f"{t.get('name')} on CPU {t.get('cpus')}" for t in effective.get("runtime_threads") or []
+              if isinstance(t, dict)]
+    parts.append(f"pinned ({', '.join(pinned)})" if binding == "pinned" and pinned else f"binding {binding}")
+    parts.append(str(effective.get("device") or "?"))
+    ignored = [str(k) for k in effective.get("ignored") or []]
+    return ", ".join(parts) + (f"; ignored: {', '.join(ignored)}" if ignored else "")
+
+
 def render_summary(result: BenchResult) -> str:
     lat = result.latency_ms
     target = result.target
@@ -82,6 +99,9 @@ def render_summary(result: BenchResult) -> str:
         f"warmup={result.config.get('warmup')}",
         f"init      {fmt_ms(result.init_ms)}   first inference {fmt_ms(result.first_ms)}",
     ]
+    ran = ran_line(result.effective)
+    if ran:
+        lines.insert(3, f"ran       {ran}")
     if lat.runs and lat.p50 is not None:
         lines.append(
             f"latency   p50 {fmt_ms(lat.p50)}  p90 {fmt_ms(lat.p90)}  p99 {fmt_ms(lat.p99)}  "
