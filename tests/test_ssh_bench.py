@@ -178,3 +178,42 @@ def test_full_board_is_a_clear_error_and_nothing_is_half_pushed(tiny_ms: Path, t
         digests = target.sha256(on_board)
         assert digests and {p: sha256_file(sources[p]) for p in digests} == digests  # whatever is there is whole
         assert len(on_board) < len(sources)
+
+
+@pytest.fixture(scope="module")
+def lenet_ms(small_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's small trained LeNet, exported to ONNX and converted (its manifest names the ONNX parent)."""
+    from host_tools.export import export_checkpoint
+
+    d = tmp_path_factory.mktemp("lenet_board")
+    (onnx,) = export_checkpoint(small_run.checkpoint, ["onnx"], d)
+    return convert(onnx, d / "lenet.ms", ConvertOptions(verify_samples=0), say=lambda _m: None).output
+
+
+def test_lenet_on_the_aarch64_board_runs_the_arm_kernels_and_records_what_ran(lenet_ms: Path, mnist_dir: Path,
+                                                                              tmp_path: Path) -> None:
+    """The aarch64 device_bench and Lite libraries on the emulated aarch64 board (qemu-user through the board's
+    private binfmt_misc): accuracy against ONNX Runtime on MNIST test images, the fp16 request recorded as the
+    fp32 this runtime really ran, everything labelled emulated."""
+    if not (paths.build_dir() / "aarch64" / "device_bench" / "device_bench").is_file():
+        pytest.fail("no aarch64 device_bench: `make setup` runs `mindedge sdk build --arch aarch64`")
+    ws = tmp_path / "ws"
+    with board_lab(tmp_path / "lab", arch="aarch64") as lab:
+        code, out = _bench(lenet_ms, "--target", lab.spec, "--loops", "20", "--warmup", "2", "--samples", "100",
+                           "--fp16", "--workspace", ws)
+        assert code == 0, out
+        assert f"deploy: {lab.spec} (Emulated Board, aarch64): device_bench, " in out
+        assert "warning: timings are not the board: aarch64 programs run under qemu-user" in out
+        assert lab.target().run(["uname", "-m"]).stdout == "aarch64\n"
+    assert "accuracy  passed" in out and "top-1 agreement 100% on 100 samples" in out
+    ((rid, status, target, runs, _error),) = _rows(ws)
+    assert (status, target, runs) == ("ok", lab.spec, 20)
+    got = _stored(ws, rid).result
+    assert got.target["emulated"] is True and got.target["machine"] == "aarch64"
+    assert got.target["arch"] == "aarch64"  # device_bench's own view: its ARM build ran
+    assert got.extra["deploy"]["abi"] == "aarch64" and "qemu-user" in got.extra["emulated_note"]
+    assert got.accuracy is not None and got.accuracy["passed"] is True and got.accuracy["top1_agreement"] == 1.0
+    assert got.accuracy["inputs"].startswith("MNIST") and got.accuracy["max_abs_error"] < 1e-4
+    assert got.config["enable_fp16"] is True and got.effective["precision"] == "fp32"  # asked fp16, ran fp32
+    assert any("no fp16 kernels and ran fp32" in w for w in got.warnings)
+    assert any(w.startswith("timings are not the board") for w in got.warnings)

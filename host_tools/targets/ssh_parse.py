@@ -178,5 +178,6 @@ def board_properties(sections: dict[str, str]) -> dict[str, str]:
         "cann_version": cann.get("version", ""), "npu_smi_version": str(npu.get("version") or ""),
         "npu_chip": ",".join(str(c["name"]) for c in chips),  # type: ignore[index]
         "emulated": "true" if emulated else "false", "emulation": emulated,
+        "timing_warning": osr.get("MINDEDGE_TIMINGS", ""),
     }
     return {k: v for k, v in info.items() if v}

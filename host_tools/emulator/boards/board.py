@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -28,22 +27,19 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from host_tools import qemu
 from host_tools.emulator.boards.layout import BOARD_PATH, BOARD_UID, TOOLS_DIR, BoardLayout, check_user
 from host_tools.emulator.device import host_cpu_model
 from host_tools.emulator.sandbox import KEEP_WRITABLE, LAUNCHER, SCRATCH
 from host_tools.errors import ConfigError, DeviceError, ToolMissing
+from host_tools.qemu import host_arch
 from host_tools.targets.adb_private import free_port, wait_until
 
 ARCHES = ("x86_64", "aarch64")
-CROSS_PREFIX = Path("/usr/aarch64-linux-gnu")  # Debian's libc6-arm64-cross (comes with g++-aarch64-linux-gnu)
 AARCH64_RULE = (r":mindedge-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00"
                 r":\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:{qemu}:F")
 HOST_AARCH64_RULE = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
 APT_HINT = "run `apt-get install {pkgs}` (scripts/system-deps.sh does it as root)"
-
-
-def host_arch() -> str:
-    return platform.machine()
 
 
 def find_sshd() -> str:
@@ -61,18 +57,12 @@ def qemu_setup(arch: str) -> tuple[list[str], dict[str, str]]:
     if arch != "aarch64" or host_arch() != "x86_64":
         raise ConfigError(f"the emulated board runs {', '.join(ARCHES)} on an x86_64 host, not {arch} on "
                           f"{host_arch()}", hint="use --arch x86_64 or --arch aarch64")
-    qemu = shutil.which("qemu-aarch64-static")
-    if qemu is None:
-        raise ToolMissing("no qemu-aarch64-static for the emulated aarch64 board",
-                          hint=APT_HINT.format(pkgs="qemu-user-static"))
-    if not (CROSS_PREFIX / "lib" / "ld-linux-aarch64.so.1").is_file():
-        raise ToolMissing(f"no aarch64 C library in {CROSS_PREFIX} for the emulated aarch64 board",
-                          hint=APT_HINT.format(pkgs="libc6-arm64-cross libstdc++6-arm64-cross"))
-    env = {"QEMU_LD_PREFIX": str(CROSS_PREFIX)}
+    emulator, _flag, root = qemu.run_prefix(arch)  # qemu-aarch64-static and the aarch64 C library, or ToolMissing
+    env = {"QEMU_LD_PREFIX": root}
     with contextlib.suppress(OSError):
         if HOST_AARCH64_RULE.read_text().startswith("enabled"):
             return [], env  # the host's own qemu-aarch64 rule applies inside the namespace too
-    return [AARCH64_RULE.format(qemu=qemu)], env
+    return [AARCH64_RULE.format(qemu=emulator)], env
 
 
 class EmulatedBoard:

@@ -41,7 +41,7 @@ SUPPORT_URL="https://help.ubuntu.com/"
 BUG_REPORT_URL="https://bugs.launchpad.net/ubuntu/"
 UBUNTU_CODENAME=jammy
 MINDEDGE_EMULATED={note}
-"""
+{timings}"""
 
 BASHRC = """# ~/.bashrc of the mindedge emulated board (as Ubuntu's: nothing for non-interactive shells)
 case $- in
@@ -176,7 +176,9 @@ class BoardLayout:
         atomic_write_text(self.etc / "group", f"root:x:0:\n{user}:x:{BOARD_UID}:\n")
         atomic_write_text(self.etc / "shadow", f"root:*:19700:0:99999:7:::\n{user}:*:19700:0:99999:7:::\n", 0o640)
         atomic_write_text(self.etc / "hostname", hostname + "\n")
-        atomic_write_text(self.etc / "os-release", OS_RELEASE.format(note=shlex.quote(note)))
+        timings = "" if arch == host_arch else (
+            f"MINDEDGE_TIMINGS={shlex.quote(f'not the board: {arch} programs run under qemu-user, 20-60x slower')}\n")
+        atomic_write_text(self.etc / "os-release", OS_RELEASE.format(note=shlex.quote(note), timings=timings))
         bashrc = self.home / user / ".bashrc"
         if not bashrc.exists():
             atomic_write_text(bashrc, BASHRC)
