@@ -38,6 +38,21 @@ def board_lab(root: Path, **options: Any) -> Iterator[ConnectedBoard]:
         yield cb
 
 
+@contextlib.contextmanager
+def private_adb(root: Path) -> Iterator[dict[str, str]]:
+    """A private adb server with no phones (for `mindedge devices`), its environment set while the block runs."""
+    from host_tools.targets.adb_private import private_adb_server
+    from tests.phone_fixtures import ADB
+
+    if ADB is None:
+        pytest.fail("no adb binary: `make test` installs it (scripts/system-deps.sh, Debian package adb)")
+    with private_adb_server(ADB, home=root / "adb-home") as server, pytest.MonkeyPatch.context() as mp:
+        env = {"ANDROID_ADB_SERVER_PORT": str(server.port), "ADBUTILS_ADB_PATH": server.adb}
+        for k, v in env.items():
+            mp.setenv(k, v)
+        yield env
+
+
 def subprocess_env(cb: ConnectedBoard) -> dict[str, str]:
     return {**os.environ, **cb.env}
 

@@ -25,7 +25,7 @@ from host_tools.targets.adb_private import free_port, wait_until
 from host_tools.targets.push import Item
 from host_tools.targets.registry import open_target
 from host_tools.targets.ssh import SshTarget
-from tests.board_fixtures import aarch64_hello, board_lab, board_ssh
+from tests.board_fixtures import aarch64_hello, board_lab, board_ssh, private_adb
 
 MINDEDGE = Path(sys.executable).parent / "mindedge"
 HOSTILE = 'best "v2"; cd ..; rm -f sentinel; $(rm -f sentinel) `rm -f sentinel` \'q\' & x.ms'
@@ -170,9 +170,10 @@ def test_unknown_changed_and_refused_keys_and_a_board_that_is_down(cb: Connected
     assert f"fix: install your public key on the board once with `ssh-copy-id -i {other}.pub -p {port} " in out
     code, out = _cli("deploy", model, "--no-accuracy", "--target", "ssh:down")
     assert code == 2 and "ssh:down is unreachable: Connection refused" in out
-    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", "1")  # no adb server: the boards are still listed
-    code, out = _cli("devices")
+    with private_adb(tmp_path):  # no phone attached: the boards are listed after the (empty) phone table
+        code, out = _cli("devices")
     assert code == 0, out
+    assert out.startswith("no devices attached\n")
     rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("ssh:")}
     assert "host key unknown" in rows["ssh:stranger"] and "host key CHANGED" in rows["ssh:changed"]
     assert "key refused" in rows["ssh:refused"] and "unreachable" in rows["ssh:down"]
@@ -234,9 +235,9 @@ def test_boards_emulate_serves_until_ctrl_c(tmp_path: Path) -> None:
         assert lines[2].startswith(f"board 'emulated' in {root}/targets.toml: export MINDEDGE_TARGETS=")
         spec = lines[3].strip()
         assert spec.startswith("ssh:HwHiAiUser@127.0.0.1:")
-        env = {**os.environ, "MINDEDGE_TARGETS": str(root / "targets.toml")}
-        out = subprocess.run([str(MINDEDGE), "devices"], capture_output=True, text=True, env={
-            **env, "ANDROID_ADB_SERVER_PORT": "1"}, timeout=120)
+        with private_adb(tmp_path) as adb_env:
+            env = {**os.environ, **adb_env, "MINDEDGE_TARGETS": str(root / "targets.toml")}
+            out = subprocess.run([str(MINDEDGE), "devices"], capture_output=True, text=True, env=env, timeout=120)
         row = next(line for line in out.stdout.splitlines() if line.startswith("ssh:emulated"))
         assert "ready" in row and "310" in row, out.stdout + out.stderr  # the replayed npu-smi output
         proc.send_signal(signal.SIGINT)
