@@ -78,9 +78,10 @@ def test_started_command_streams_and_its_stop_handle_ends_it_with_its_children(t
             seen.set()
 
     # two background sleeps ignore SIGINT (async jobs of a non-interactive sh): only the process group kill ends them
-    running = target.start(["sh", "-c", "sleep 1000 & sleep 1001 & echo ready >&2; wait"], on_output=sink)
+    running = target.start(["sh", "-c", "sleep 1000 & sleep 1001 & echo ready >&2; wait"], on_output=sink,
+                           timeout=30)
     assert seen.wait(30), chunks  # the line arrived while the command still ran
-    assert "sleep" in cb.board.processes().values()
+    wait_until(lambda: list(cb.board.processes().values()).count("sleep") == 2, 10, "both sleeps on the board")
     running.signal(signal.SIGINT)
     result = running.wait()
     assert result.exit_code == 130 and (2, b"ready\n") in chunks

@@ -34,6 +34,7 @@ from host_tools.targets.ssh_parse import PROBE, board_properties, split_sections
 
 SEND_CHUNK = 4 << 20
 SSH_FAILED = 255
+KILL_GRACE_S = 10.0
 
 
 def open_ssh(arg: str, _port: int | None = None) -> SshTarget:
@@ -50,6 +51,14 @@ class SshRun(LocalRun):
         super().__init__(proc, on_output, timeout, what)
         self.target, self.pid_file = target, pid_file
         self.leftovers = [pid_file]
+
+    def _expire(self) -> None:
+        """The timeout: KILL down the channel, and if the channel still stays open (something on the board
+        holds it), the local ssh client after a grace period, so ``wait`` always returns."""
+        super()._expire()
+        grace = threading.Timer(KILL_GRACE_S, lambda: self.proc.poll() is None and self.proc.kill())
+        grace.daemon = True
+        grace.start()
 
     def signal(self, signum: int) -> None:
         line = f"{signals.Signals(signum).name.removeprefix('SIG')}\n".encode()
