@@ -265,3 +265,15 @@ def test_aarch64_board_runs_arm_programs_through_qemu(tmp_path: Path) -> None:
         assert props["machine"] == "aarch64" and props["runs_host_binaries"] == "false"
         assert "aarch64 programs run under qemu-user" in props["emulation"]
         assert shutil.which("qemu-aarch64-static") is not None
+
+
+def test_boards_emulate_disconnect_fault_drops_the_board(tmp_path: Path) -> None:
+    from host_tools.emulator.boards.connected import make_key
+
+    key = make_key(tmp_path / "id_ed25519")
+    argv = [str(MINDEDGE), "boards", "emulate", "--root", str(tmp_path / "root"), "--key", f"{key}.pub",
+            "--disconnect-after", "1"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)  # it ends by itself
+    assert done.returncode == 0, done.stderr
+    assert "fault: the board drops off the network after 1 s" in done.stdout
+    assert done.stdout.rstrip().endswith("the board's sshd ended (--disconnect-after)")
