@@ -65,6 +65,20 @@ def check_native(name: str) -> Check:
     return Check(name, True, str(path))
 
 
+def check_aarch64() -> Check:
+    """Optional: the aarch64 SDK and device_bench build for Linux boards (their runtime check runs under qemu)."""
+    name = "device_bench aarch64 (boards)"
+    lite = sdk.find_sdk(arch="aarch64")
+    if lite is None:
+        return Check(name, False, "aarch64 SDK not installed", "mindedge sdk install --arch aarch64", required=False)
+    try:
+        path = sdk.native_binary("device_bench", arch="aarch64")
+    except MindedgeError:
+        return Check(name, False, f"not built (SDK in {lite.root})", "mindedge sdk build --arch aarch64",
+                     required=False)  # fmt: skip
+    return Check(name, True, f"{path} (SDK {lite.version} in {lite.root})", required=False)
+
+
 def check_converter_lite() -> Check:
     lite = sdk.find_sdk()
     exe = shutil.which("converter_lite") or (lite.converter_exe if lite else None)
@@ -108,6 +122,7 @@ def run_checks() -> list[Check]:
         check_sdk(),
         check_native("mslite_convert"),
         check_native("device_bench"),
+        check_aarch64(),
         check_converter_lite(),
         check_adb(),
         check_atc(),

@@ -300,8 +300,8 @@ def native_binary(name: str, arch: str = HOST_ARCH) -> Path:
         if proj.binary == name:
             exe = proj.build / proj.binary
             if not exe.is_file():
-                raise ToolMissing(f"{name} is not built for {arch} (looked for {exe})" if arch != HOST_ARCH
-                                  else f"{name} is not built (looked for {exe})", hint=f"run `mindedge sdk build{arch_flag(arch)}`")
+                what = f"{name} is not built" + (f" for {arch}" if arch != HOST_ARCH else "")
+                raise ToolMissing(f"{what} (looked for {exe})", hint=f"run `mindedge sdk build{arch_flag(arch)}`")
             return exe
     raise KeyError(name)
 

@@ -6,7 +6,9 @@ x86-64 runtime (`mindedge sdk install --arch aarch64` and `mindedge sdk build --
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +76,20 @@ def test_x86_runtime_has_no_fp16_kernels_either_and_says_so(tiny_ms: Path):
     plain = run_file_mode(tiny_ms)
     assert plain["effective"]["precision"] == "fp32" and plain["effective"]["ignored"] == []
     assert not any("fp16" in w for w in plain["warnings"])
+
+
+def test_verbose_shows_the_runtime_log_live_and_still_reads_it(tiny_ms: Path, tmp_path: Path):
+    out = tmp_path / "r.json"
+    proc = subprocess.run([str(sdk.native_binary("device_bench")), f"--modelFile={tiny_ms}", "--loopCount=1",
+                           "--warmUpLoopCount=0", "--powerSource=none", "--enableFp16=true", "--verbose",
+                           f"--jsonOut={out}"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **sdk.require_sdk().lib_path_env()})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "The mindspore-lite library does not support fp16" in proc.stderr  # passed through
+    lines = proc.stderr.splitlines()
+    lite = next(i for i, ln in enumerate(lines) if "does not support fp16" in ln)
+    assert lite < next(i for i, ln in enumerate(lines) if ln.startswith("device_bench: init:"))  # as it came
+    assert json.loads(out.read_text())["effective"]["precision"] == "fp32"  # and read
 
 
 def test_more_threads_than_cores_are_recorded_as_run(tiny_ms: Path):

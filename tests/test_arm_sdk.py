@@ -123,6 +123,19 @@ def test_the_cross_build_is_device_bench_alone_with_the_toolchain_file(tmp_path,
         sdk.native_binary("mslite_convert", arch="aarch64")  # the converter is a host tool
 
 
+def test_doctor_names_the_aarch64_commands(tmp_path, monkeypatch):
+    from host_tools import doctor
+
+    monkeypatch.delenv("MSLITE_ROOT_AARCH64", raising=False)
+    monkeypatch.setenv("MINDEDGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MINDEDGE_BUILD", str(tmp_path / "build"))
+    check = doctor.check_aarch64()
+    assert not check.ok and not check.required and check.fix == "mindedge sdk install --arch aarch64"
+    monkeypatch.setenv("MSLITE_ROOT_AARCH64", str(_wheel_layout(tmp_path / "sdk", "aarch64", AARCH64)))
+    check = doctor.check_aarch64()
+    assert not check.ok and check.fix == "mindedge sdk build --arch aarch64"
+
+
 def test_cli_arch_choices():
     res = CliRunner().invoke(main, ["sdk", "install", "--arch", "mips"])
     assert res.exit_code == 2 and "'mips' is not one of 'x86_64', 'aarch64'" in res.output

@@ -1,5 +1,5 @@
 // The phases of a benchmark run, after TensorFlow Lite's benchmark_model:
-//   check params -> log params -> init (load, build) -> fill inputs -> first inference -> warm-up
+//   check params -> log params -> init (load, build) -> fill inputs -> first inference -> what ran -> warm-up
 //   -> cooldown -> device state, idle power baseline -> timed loop (power sampled) -> device state
 //   -> pass over every sample (--outDataFile, --benchmarkDataFile) -> report.
 // Each phase takes what it needs and returns a Status (or fills a typed result); main.cc runs them

@@ -146,7 +146,9 @@ void WriteEffective(JsonWriter* w, const EffectiveReport& e) {
   w->Field("cpu_binding", e.cpu_binding);
   w->Field("device", e.device);
   w->Key("runtime_threads").BeginArray();
-  for (const TaskInfo& t : e.runtime_threads) w->BeginObject(true).Field("name", t.name).Field("cpus", t.cpus).EndObject();
+  for (const TaskInfo& t : e.runtime_threads) {
+    w->BeginObject(true).Field("name", t.name).Field("cpus", t.cpus).EndObject();
+  }
   w->EndArray();
   w->Key("ignored").BeginArray(true);
   for (const std::string& k : e.ignored) w->String(k);

@@ -1,6 +1,5 @@
 #include "runner.h"
 
-#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -138,10 +137,10 @@ bool Runner::Build(const void* model_data, size_t model_size, const RunnerOption
   devices.push_back(cpu);
   const bool verbose = options.verbose;
 
-  // The log is kept (and shown afterwards with --verbose): its warnings say which requests the runtime
-  // ignored (see effective.h).
+  // The log is kept (with --verbose it is also shown as it comes): its warnings say which requests the
+  // runtime ignored (see effective.h).
   StderrCapture capture;
-  const bool captured = capture.Start();
+  const bool captured = capture.Start(verbose);
   mindspore::Status status;
   std::string exception_text;
   try {
@@ -154,7 +153,6 @@ bool Runner::Build(const void* model_data, size_t model_size, const RunnerOption
   const std::string log = capture.Stop();
   build_log_ = log;
   build_log_complete_ = captured && LiteWarningsLogged();
-  if (verbose) std::fputs(log.c_str(), stderr);
 
   if (!exception_text.empty() || status != mindspore::kSuccess) {
     std::string cause = FirstLiteError(log);
