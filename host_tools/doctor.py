@@ -7,6 +7,7 @@ import importlib.metadata
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from host_tools import paths, sdk
 from host_tools.errors import MindedgeError
@@ -105,6 +106,22 @@ def check_adb() -> Check:
     return Check("adb", True, f"{exe}: {version}", required=False)
 
 
+def check_openssh() -> Check:
+    """Optional: the ssh client for ssh: boards, and sshd for the emulated board (run privately, as you)."""
+    ssh = shutil.which("ssh")
+    if ssh is None:
+        return Check("OpenSSH (boards)", False, "no ssh client", "apt-get install openssh-client", required=False)
+    try:
+        version = subprocess.run([ssh, "-V"], capture_output=True, text=True, timeout=10).stderr.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        version = "version unknown"
+    sshd = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").is_file() else None)
+    if sshd is None:
+        return Check("OpenSSH (boards)", False, f"{version.split(',')[0]}; no sshd for the emulated board",
+                     "apt-get install openssh-server (`mindedge boards emulate` runs its own, as you)", required=False)
+    return Check("OpenSSH (boards)", True, f"{version.split(',')[0]}; sshd {sshd}", required=False)
+
+
 def check_atc() -> Check:
     exe = shutil.which("atc")
     if exe:
@@ -125,6 +142,7 @@ def run_checks() -> list[Check]:
         check_aarch64(),
         check_converter_lite(),
         check_adb(),
+        check_openssh(),
         check_atc(),
     ]
 

@@ -222,3 +222,14 @@ def test_ssh_target_registered() -> None:
     from host_tools.targets.registry import SPELLINGS
 
     assert "ssh:[USER@]HOST[:PORT]" in SPELLINGS["ssh"] and os.environ.get("MINDEDGE_TARGETS") is None
+
+
+def test_doctor_names_openssh(monkeypatch: pytest.MonkeyPatch) -> None:
+    from host_tools import doctor
+
+    found = doctor.check_openssh()
+    assert found.ok and found.detail.startswith("OpenSSH_") and not found.required
+    monkeypatch.setattr(doctor.shutil, "which", lambda name: "/usr/bin/ssh" if name == "ssh" else None)
+    monkeypatch.setattr(doctor, "Path", lambda _p: Path("/nonexistent/sshd"))
+    missing = doctor.check_openssh()
+    assert not missing.ok and "no sshd for the emulated board" in missing.detail and "openssh-server" in missing.fix
