@@ -277,3 +277,24 @@ def test_boards_emulate_disconnect_fault_drops_the_board(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert "fault: the board drops off the network after 1 s" in done.stdout
     assert done.stdout.rstrip().endswith("the board's sshd ended (--disconnect-after)")
+
+
+def test_a_board_never_outlives_the_process_that_started_it(tmp_path: Path) -> None:
+    """A test run or `boards emulate` killed with SIGKILL leaves no sshd listening (parent-death signal)."""
+    script = ("import sys; from pathlib import Path; from host_tools.emulator.boards import EmulatedBoard; "
+              "b = EmulatedBoard(Path(sys.argv[1])).start(); print(b.proc.pid, flush=True); sys.stdin.read()")
+    host = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "board")], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert host.stdout is not None
+    sshd = int(host.stdout.readline())
+
+    def alive() -> bool:
+        try:
+            return bool(os.readlink(f"/proc/{sshd}/ns/mnt"))  # zombies and the dead have no namespace
+        except OSError:
+            return False
+
+    assert alive()
+    host.kill()
+    host.wait(30)
+    wait_until(lambda: not alive(), 20, "the board's sshd to end with its host process")

@@ -14,8 +14,9 @@ and exit 126.
 The emulated board (``emulator/boards``) adds: ``hostname`` (a private UTS namespace), binds of single files
 (``/etc/passwd`` over the host's), ``tmpfs`` mounts with a size (``--quota-mb``), ``binfmt`` registrations in a
 private binfmt_misc instance (Linux 6.7+: aarch64 programs run through qemu-user, for this namespace only)
-and ``inner``: after the chroot, a second user namespace where the caller is that uid (sshd must not run as
-root: it would try to switch to users that do not exist here).
+and ``inner``: right before the chroot, a second user namespace where the caller is that uid (sshd must not
+run as root: it would try to switch to users that do not exist here); ``die_with_parent`` (the caller's pid):
+the command gets SIGTERM when the thread that started it ends.
 """
 
 import ctypes
@@ -36,6 +37,7 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 TIOCSCTTY = 0x540E
+PR_SET_PDEATHSIG = 1
 SYS_MOUNT_SETATTR = 442  # the same number on x86_64 and in the generic table (arm64); Linux 5.12+
 AT_FDCWD = -100
 AT_RECURSIVE = 0x8000
@@ -202,6 +204,11 @@ def main() -> int:
         for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        parent = spec.get("die_with_parent")
+        if parent:  # SIGTERM when the thread that started us ends (the board's sshd never outlives its host)
+            _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+            if os.getppid() != parent:
+                return 0  # it already ended
         os.execve(spec["argv"][0], spec["argv"], dict(os.environ))
     except OSError as e:
         sys.stderr.write(f"mindedge sandbox: cannot start {spec['argv'][0]}: {e}\n")

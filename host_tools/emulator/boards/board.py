@@ -11,7 +11,9 @@ with ``QEMU_LD_PREFIX`` pointing at Debian's aarch64 C library, and ``uname -m``
 Faults: ``disconnect()`` kills every sshd of the board (the listener and each session: the network is gone
 mid-run), ``restart()`` brings it back on the same port with the same host key; ``quota_mb`` puts the user's
 home on a tmpfs of that size (its contents last as long as the board runs); ``disconnect_after`` seconds
-calls ``disconnect()`` by itself. ``processes()`` lists what runs on the board (its mount namespace).
+calls ``disconnect()`` by itself. ``processes()`` lists what runs on the board (its mount namespace). sshd
+gets SIGTERM when the thread that started it ends (start boards from a thread that lives as long as they do),
+so a killed test run or CLI leaves no board listening.
 """
 
 from __future__ import annotations
@@ -133,7 +135,8 @@ class EmulatedBoard:
         spec = {"argv": [sshd, "-D", "-e", "-f", "/etc/ssh/sshd_config"], "cwd": "/", "newroot": str(self._rootfs()),
                 "uid": 0, "gid": 0, "inner": {"uid": BOARD_UID, "gid": BOARD_UID}, "hostname": self.hostname,
                 "binds": self._binds(), "keep": list(KEEP_WRITABLE), "scratch": list(SCRATCH), "binfmt": rules,
-                "tmpfs": [{"dst": self.layout.board_home, "size": self.quota_bytes}] if self.quota_bytes else []}
+                "tmpfs": [{"dst": self.layout.board_home, "size": self.quota_bytes}] if self.quota_bytes else [],
+                "die_with_parent": os.getpid()}
         with open(self.layout.log, "ab") as log:
             start = log.tell()
             self.proc = subprocess.Popen([sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec)],
