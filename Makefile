@@ -27,9 +27,11 @@ $(STAMP): pyproject.toml | system
 
 sdk: venv
 	@$(BIN)/mindedge sdk install
+	@$(BIN)/mindedge sdk install --arch aarch64
 
 native: sdk
 	@$(BIN)/mindedge sdk build
+	@$(BIN)/mindedge sdk build --arch aarch64
 
 data: venv
 	@$(BIN)/mindedge data fetch mnist >/dev/null
@@ -40,6 +42,7 @@ lint: venv
 ctest: native
 	ctest --test-dir $(BUILD)/device_bench --output-on-failure
 	ctest --test-dir $(BUILD)/converter_driver --output-on-failure
+	ctest --test-dir $(BUILD)/aarch64/device_bench --output-on-failure
 
 pytest: setup
 	$(BIN)/python -m pytest -q -rs

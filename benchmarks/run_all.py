@@ -1,4 +1,4 @@
-"""Run every benchmark in this folder (`make bench`)."""
+"""Run every benchmark in this folder (`make bench`): adb_deploy, ssh_target, lite_vs_ort, ... (each *.py)."""
 
 from __future__ import annotations
 

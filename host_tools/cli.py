@@ -11,6 +11,7 @@ import click
 
 from host_tools import __version__
 from host_tools.cli_bench import bench, deploy
+from host_tools.cli_boards import boards
 from host_tools.cli_compare import compare_archs
 from host_tools.cli_compress import compress
 from host_tools.cli_devices import devices
@@ -69,27 +70,38 @@ def sdk() -> None:
     """Install the MindSpore Lite SDK and build the native tools."""
 
 
+_ARCH = click.option("--arch", type=click.Choice(["x86_64", "aarch64"]), default="x86_64", show_default=True,
+                     help="The SDK's CPU: x86_64 (this host: runtime and converter) or aarch64 (Linux boards).")
+
+
 @sdk.command("install")
 @click.option("--force", is_flag=True, help="Re-download and unpack even when installed.")
-def sdk_install(force: bool) -> None:
+@_ARCH
+def sdk_install(force: bool, arch: str) -> None:
     """Fetch mindspore-lite==2.0.0 from PyPI (sha256-checked) and unpack lib/ and include/ into the cache.
 
-    With MSLITE_ROOT set to the vendor's Lite package, that package is used instead.
+    With MSLITE_ROOT (MSLITE_ROOT_AARCH64 for --arch aarch64) set to the vendor's Lite package, that package
+    is used instead.
     """
     from host_tools import sdk as sdk_mod
 
-    sdk_mod.install(force=force, progress=_say)
+    sdk_mod.install(force=force, progress=_say, arch=arch)
 
 
 @sdk.command("build")
 @click.option("--jobs", "-j", default=2, show_default=True, help="Parallel compile jobs.")
+@_ARCH
 @click.pass_context
-def sdk_build(ctx: click.Context, jobs: int) -> None:
-    """Build converters/native (mslite_convert) and device_bench against the SDK with CMake."""
+def sdk_build(ctx: click.Context, jobs: int, arch: str) -> None:
+    """Build converters/native (mslite_convert) and device_bench against the SDK with CMake.
+
+    With --arch aarch64: cross-compile device_bench alone (g++-aarch64-linux-gnu) against the aarch64 SDK
+    into build/aarch64/device_bench; the converter stays a host tool.
+    """
     from host_tools import sdk as sdk_mod
 
     verbose = bool(ctx.find_root().params.get("verbose"))
-    for exe in sdk_mod.build(jobs=jobs, progress=_say, verbose=verbose):
+    for exe in sdk_mod.build(jobs=jobs, progress=_say, verbose=verbose, arch=arch):
         click.echo(f"built {exe}")
 
 
@@ -137,7 +149,7 @@ def demo(out: Path, epochs: int | None, loops: int, models: str, photo_data: str
     click.echo(f"summary: {out / 'summary.json'}")
 
 
-for command in (data, train, export, convert, bench, deploy, devices, results, compress, predict):
+for command in (data, train, export, convert, bench, deploy, devices, boards, results, compress, predict):
     main.add_command(command)
 main.add_command(weights)
 main.add_command(compare_archs)

@@ -20,8 +20,9 @@ def workspace_option(f: Any) -> Any:
     return click.option("--workspace", type=click.Path(path_type=Path), default=None, help=_WORKSPACE_HELP)(f)
 
 
-_TARGET_HELP = ("Where to run: local, adb (the one attached device; several -> an error listing them) or "
-                "adb:SERIAL (default: local, or adb with --serial/--all).")
+_TARGET_HELP = ("Where to run: local, adb (the one attached device; several -> an error listing them), "
+                "adb:SERIAL, ssh:[USER@]HOST[:PORT] or ssh:NAME (a board in targets.toml, see `mindedge boards "
+                "--help`) (default: local, or adb with --serial/--all).")
 
 
 def target_options(f: Any) -> Any:

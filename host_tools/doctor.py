@@ -7,6 +7,7 @@ import importlib.metadata
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from host_tools import paths, sdk
 from host_tools.errors import MindedgeError
@@ -65,6 +66,20 @@ def check_native(name: str) -> Check:
     return Check(name, True, str(path))
 
 
+def check_aarch64() -> Check:
+    """Optional: the aarch64 SDK and device_bench build for Linux boards (their runtime check runs under qemu)."""
+    name = "device_bench aarch64 (boards)"
+    lite = sdk.find_sdk(arch="aarch64")
+    if lite is None:
+        return Check(name, False, "aarch64 SDK not installed", "mindedge sdk install --arch aarch64", required=False)
+    try:
+        path = sdk.native_binary("device_bench", arch="aarch64")
+    except MindedgeError:
+        return Check(name, False, f"not built (SDK in {lite.root})", "mindedge sdk build --arch aarch64",
+                     required=False)  # fmt: skip
+    return Check(name, True, f"{path} (SDK {lite.version} in {lite.root})", required=False)
+
+
 def check_converter_lite() -> Check:
     lite = sdk.find_sdk()
     exe = shutil.which("converter_lite") or (lite.converter_exe if lite else None)
@@ -91,6 +106,22 @@ def check_adb() -> Check:
     return Check("adb", True, f"{exe}: {version}", required=False)
 
 
+def check_openssh() -> Check:
+    """Optional: the ssh client for ssh: boards, and sshd for the emulated board (run privately, as you)."""
+    ssh = shutil.which("ssh")
+    if ssh is None:
+        return Check("OpenSSH (boards)", False, "no ssh client", "apt-get install openssh-client", required=False)
+    try:
+        version = subprocess.run([ssh, "-V"], capture_output=True, text=True, timeout=10).stderr.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        version = "version unknown"
+    sshd = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").is_file() else None)
+    if sshd is None:
+        return Check("OpenSSH (boards)", False, f"{version.split(',')[0]}; no sshd for the emulated board",
+                     "apt-get install openssh-server (`mindedge boards emulate` runs its own, as you)", required=False)
+    return Check("OpenSSH (boards)", True, f"{version.split(',')[0]}; sshd {sshd}", required=False)
+
+
 def check_atc() -> Check:
     exe = shutil.which("atc")
     if exe:
@@ -108,8 +139,10 @@ def run_checks() -> list[Check]:
         check_sdk(),
         check_native("mslite_convert"),
         check_native("device_bench"),
+        check_aarch64(),
         check_converter_lite(),
         check_adb(),
+        check_openssh(),
         check_atc(),
     ]
 

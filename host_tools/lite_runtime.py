@@ -1,7 +1,9 @@
 """Inference of a ``.ms`` model on the host's MindSpore Lite runtime, through device_bench's file mode.
 
 Below both ``converters`` (verification) and ``bench`` (accuracy references): it runs the host build of
-device_bench directly (no target, no results store) and reads its JSON document.
+device_bench directly (no target, no results store) and reads its JSON document. With ``arch="aarch64"``
+it runs the aarch64 build on the aarch64 Lite runtime under qemu-user instead (``host_tools.qemu``): the
+ARM kernels' outputs, on this host.
 """
 
 from __future__ import annotations
@@ -57,19 +59,20 @@ class BinaryMismatch(BenchmarkError):
     """device_bench was built from other sources than the running host tools."""
 
 
-def refusal(code: int, stderr: str) -> BinaryMismatch | None:
+def refusal(code: int, stderr: str, arch: str = "x86_64") -> BinaryMismatch | None:
     """The error for a device_bench that refused the host's ``--hostVersion`` (None: it did not)."""
     line = error_line(stderr)
     if code != EXIT_USER or "version" not in line.lower():
         return None
+    flag = "" if arch == "x86_64" else f" --arch {arch}"
     return BinaryMismatch(f"device_bench refused to run: {line}",
-                          hint="run `mindedge sdk build` so the binary matches the host tools (deploy pushes it "
-                          "again)", detail=stderr)
+                          hint=f"run `mindedge sdk build{flag}` so the binary matches the host tools (deploy pushes "
+                          "it again)", detail=stderr)
 
 
-def _failure(model: Path, code: int, stderr: str) -> Exception:
+def _failure(model: Path, code: int, stderr: str, arch: str = "x86_64") -> Exception:
     line = error_line(stderr)
-    refused = refusal(code, stderr)
+    refused = refusal(code, stderr, arch)
     if refused is not None:
         return refused
     how = f"exit {code}" if code >= 0 else f"killed by signal {-code}"
@@ -77,25 +80,27 @@ def _failure(model: Path, code: int, stderr: str) -> Exception:
     return kind(f"device_bench failed on {model.name} ({how}): {line}", detail=stderr)
 
 
-def run_file_mode(model: Path, threads: int = 1, in_file: Path | None = None,
-                  out_file: Path | None = None) -> dict[str, Any]:
-    """Run device_bench once on the host; returns its JSON document. ModelError/BenchmarkError on failure."""
-    from host_tools import sdk
+def run_file_mode(model: Path, threads: int = 1, in_file: Path | None = None, out_file: Path | None = None,
+                  arch: str = "x86_64", extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run device_bench once on the host (``arch`` "aarch64": its aarch64 build under qemu-user, ``extra``: more
+    flags); returns its JSON document. ModelError/BenchmarkError on failure."""
+    from host_tools import qemu, sdk
 
     model = Path(model)
     if not model.is_file():
         raise ModelError(f"model file {model} does not exist")
-    exe = sdk.native_binary("device_bench")
-    env = {**os.environ, **sdk.require_sdk().lib_path_env()}
+    exe = sdk.native_binary("device_bench", arch=arch)
+    env = {**os.environ, **sdk.require_sdk(arch=arch).lib_path_env()}
+    prefix = qemu.run_prefix(arch)
     with tempfile.TemporaryDirectory(prefix="mindedge-run-") as tmp:
         json_out = Path(tmp) / "run.json"
-        argv = bench_file_argv(exe, model, json_out, threads, in_file, out_file)
+        argv = [*prefix, *bench_file_argv(exe, model, json_out, threads, in_file, out_file), *extra]
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired as e:
             raise BenchmarkError(f"device_bench did not finish within {TIMEOUT_S:.0f} s on {model.name}") from e
         if proc.returncode != 0 or not json_out.is_file():
-            raise _failure(model, proc.returncode, proc.stderr + proc.stdout)
+            raise _failure(model, proc.returncode, proc.stderr + proc.stdout, arch)
         try:
             return json.loads(json_out.read_text())
         except ValueError as e:
@@ -122,9 +127,10 @@ def ms_input_shape(model: Path) -> list[int]:
     return input_shape_of(run_file_mode(model), model)
 
 
-def run_ms(model: Path, inputs: np.ndarray, threads: int = 1) -> np.ndarray:
+def run_ms(model: Path, inputs: np.ndarray, threads: int = 1, arch: str = "x86_64") -> np.ndarray:
     """Run every sample of ``inputs`` ([N, *model input shape without batch], in the model's layout, see
-    ``to_model_layout``) and return the outputs [N, ...]."""
+    ``to_model_layout``) and return the outputs [N, ...]; ``arch`` "aarch64": on the aarch64 runtime under
+    qemu-user."""
     x = np.ascontiguousarray(inputs, dtype="<f4")
     n = x.shape[0]
     if n == 0:
@@ -132,7 +138,7 @@ def run_ms(model: Path, inputs: np.ndarray, threads: int = 1) -> np.ndarray:
     with tempfile.TemporaryDirectory(prefix="mindedge-run-") as tmp:
         in_file, out_file = Path(tmp) / "inputs.bin", Path(tmp) / "outputs.bin"
         x.tofile(in_file)
-        run_file_mode(model, threads, in_file, out_file)
+        run_file_mode(model, threads, in_file, out_file, arch=arch)
         if not out_file.is_file():
             raise BenchmarkError(f"device_bench wrote no outputs for {Path(model).name}")
         out = np.fromfile(out_file, dtype="<f4")

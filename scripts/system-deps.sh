@@ -10,6 +10,15 @@ command -v make >/dev/null || need+=(make)
 # adb: the adb server the host tools and tests talk to (adbutils also bundles one). The emulated phone needs
 # nothing else: /bin/sh, sha256sum (coreutils) and unprivileged user namespaces are part of the base system.
 command -v adb >/dev/null || need+=(adb)
+# aarch64 Linux boards: device_bench is cross-compiled against the aarch64 Lite SDK (`mindedge sdk build --arch
+# aarch64`) and its tests run it, and the aarch64 Lite runtime, under qemu-user.
+command -v aarch64-linux-gnu-g++ >/dev/null || need+=(g++-aarch64-linux-gnu)
+command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
+# ssh boards: the OpenSSH client (ssh, scp, ssh-keygen) for the ssh: target, and the OpenSSH server that the
+# emulated board runs privately as the user (`mindedge boards emulate`, the tests). mindedge never uses the
+# system's sshd; on a systemd machine apt enables it: `systemctl disable --now ssh` turns it off again.
+command -v ssh >/dev/null || need+=(openssh-client)
+[ -x /usr/sbin/sshd ] || command -v sshd >/dev/null || need+=(openssh-server)
 py="$(scripts/find-python.sh 2>/dev/null || true)"
 if [ -z "$py" ]; then
   need+=(python3 python3-venv python3-dev)

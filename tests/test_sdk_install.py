@@ -1,5 +1,6 @@
 """`mindedge sdk install` against the real wheel (taken from the download cache, so no network is needed)."""
 
+import dataclasses
 import hashlib
 import os
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from host_tools import doctor, paths, sdk
+from host_tools import doctor, paths, pip_wheel, sdk
 from host_tools.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -77,13 +78,15 @@ def fake_pip(tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_PIP_ARGV", str(tmp_path / "argv.txt"))
     monkeypatch.setenv("FAKE_PIP_GO", str(go))
     monkeypatch.setenv("FAKE_PIP_NAME", sdk.WHEEL_NAME)
-    monkeypatch.setattr(sdk, "_pip_argv", lambda: [sys.executable, str(script)])
+    monkeypatch.setattr(pip_wheel, "pip_argv", lambda: [sys.executable, str(script)])
 
     def setup(mode: str, content: str = "fake wheel", good: bool = True) -> dict:
         monkeypatch.setenv("FAKE_PIP_MODE", mode)
         monkeypatch.setenv("FAKE_PIP_CONTENT", content)
         if good:
-            monkeypatch.setattr(sdk, "WHEEL_SHA256", hashlib.sha256(content.encode()).hexdigest())
+            spec = sdk.WHEELS["x86_64"]
+            pinned = dataclasses.replace(spec.wheel, sha256=hashlib.sha256(content.encode()).hexdigest())
+            monkeypatch.setitem(sdk.WHEELS, "x86_64", dataclasses.replace(spec, wheel=pinned))
         return {"argv": tmp_path / "argv.txt", "go": go}
 
     return setup
@@ -104,12 +107,12 @@ def _progress_opening(go):
 def test_download_streams_pip_progress_while_pip_runs(fake_pip):
     env = fake_pip("ok")
     messages, progress = _progress_opening(env["go"])
-    wheel = sdk._download_wheel(progress)
+    wheel = pip_wheel.fetch_wheel(sdk.WHEELS["x86_64"].wheel, progress)
     assert wheel == paths.downloads_dir() / sdk.WHEEL_NAME and wheel.read_text() == "fake wheel"
     assert "  pip: downloaded 84 of 168 MB (50%)" in messages
     assert messages.index("  pip: downloaded 84 of 168 MB (50%)") < messages.index(
         "  pip: downloaded 168 of 168 MB (100%)")
-    assert "--progress-bar" in env["argv"].read_text().split() or not sdk._pip_has_raw_progress()
+    assert "--progress-bar" in env["argv"].read_text().split() or not pip_wheel.pip_has_raw_progress()
     assert [p.name for p in paths.downloads_dir().iterdir()] == [sdk.WHEEL_NAME]  # no temp folders left
 
 
@@ -130,14 +133,14 @@ def test_download_with_wrong_checksum_keeps_nothing(fake_pip):
     env = fake_pip("ok", content="tampered", good=False)
     _messages, progress = _progress_opening(env["go"])
     with pytest.raises(sdk.ToolMissing, match="sha256"):
-        sdk._download_wheel(progress)
+        pip_wheel.fetch_wheel(sdk.WHEELS["x86_64"].wheel, progress)
     assert list(paths.downloads_dir().iterdir()) == []
 
 
 def test_pip_progress_lines_on_recorded_output():
     recorded = (FIXTURES / "pip_download_raw_progress.txt").read_text().splitlines(keepends=True)
     tail = deque(maxlen=20)
-    shown = list(sdk.pip_progress_lines(recorded, tail))
+    shown = list(pip_wheel.pip_progress_lines(recorded, tail))
     assert shown == [
         "Collecting mindspore-lite==2.0.0",
         "  Downloading mindspore_lite-2.0.0-cp37-cp37m-manylinux1_x86_64.whl (3.0 MB)",

@@ -167,7 +167,7 @@ def test_build_refuses_missing_sources_before_running_cmake(tmp_path, monkeypatc
     site = tmp_path / "site-packages"
     monkeypatch.setattr(paths, "PACKAGE_ROOT", site / "host_tools")
     monkeypatch.setattr(paths, "REPO_ROOT", site)
-    monkeypatch.setattr(sdk, "require_sdk", lambda: None)
+    monkeypatch.setattr(sdk, "require_sdk", lambda **_kw: None)
     monkeypatch.setattr(sdk.subprocess, "run", lambda *a, **k: pytest.fail("cmake must not run"))
     with pytest.raises(ToolMissing, match="sources of converter_driver are missing"):
         sdk.build(progress=lambda _m: None)

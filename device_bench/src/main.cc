@@ -1,7 +1,7 @@
 // device_bench: benchmarks a MindSpore Lite .ms model and prints one JSON document.
 //
 // The phases (phases.h), after TensorFlow Lite's benchmark_model: check params -> log params ->
-// init (build) -> fill inputs -> first inference -> warm-up -> cooldown -> device state -> idle
+// init (build) -> fill inputs -> first inference -> what ran -> warm-up -> cooldown -> device state -> idle
 // power baseline -> timed runs (power sampled) -> device state -> pass over every sample
 // (--outDataFile, --benchmarkDataFile) -> JSON. A signal at any point after the first inference
 // skips to the JSON. This file is the sequence, plus the one phase that needs MindSpore Lite:
@@ -15,6 +15,7 @@
 
 #include "build_version.h"
 #include "device_state.h"
+#include "effective.h"
 #include "flags.h"
 #include "phases.h"
 #include "runner.h"
@@ -78,6 +79,8 @@ int Run(int argc, char** argv) {
 
   ModelFile model;
   Runner runner;
+  const Sysfs proc("/");  // this process's own threads: always the real /proc
+  const std::string process_cpus = ReadProcessCpus(proc);  // before the runtime can pin anything
   if (!(s = LoadModel(flags, log, &model, &result)).ok()) return Finish(s);
   if (!(s = BuildModel(flags, clock, &model, &runner, &result.init_ms)).ok()) return Finish(s);
   LogInit(result.init_ms, runner, log);
@@ -85,6 +88,7 @@ int Run(int argc, char** argv) {
 
   InstallSignalHandlers();
   if (!(s = FirstInference(flags, &runner, clock, log, &result.first_ms)).ok()) return Finish(s);
+  RecordEffective(flags, runner.build_log(), runner.build_log_complete(), process_cpus, proc, log, &result);
   AccuracyAccumulator accuracy = MakeAccuracy(runner);
   if (!(s = CheckReferenceSize(flags, files.ref_bytes, result.samples, accuracy)).ok()) return Finish(s);
   const Sysfs fs(flags.sysfs_root);

@@ -1,5 +1,5 @@
 // The phases of a benchmark run, after TensorFlow Lite's benchmark_model:
-//   check params -> log params -> init (load, build) -> fill inputs -> first inference -> warm-up
+//   check params -> log params -> init (load, build) -> fill inputs -> first inference -> what ran -> warm-up
 //   -> cooldown -> device state, idle power baseline -> timed loop (power sampled) -> device state
 //   -> pass over every sample (--outDataFile, --benchmarkDataFile) -> report.
 // Each phase takes what it needs and returns a Status (or fills a typed result); main.cc runs them
@@ -70,6 +70,14 @@ Status FillInputs(const Flags& flags, uint64_t in_bytes, ModelRunner* runner, co
 // ---- First inference, warm-up -----------------------------------------------------------------
 
 Status FirstInference(const Flags& flags, ModelRunner* runner, const Clock& clock, const Log& log, double* first_ms);
+
+// ---- What ran --------------------------------------------------------------------------------
+
+// Records in `result` what the runtime really used (effective.h): from its build log (`log_complete`:
+// it holds every warning), the CPU, the process's CPUs before the build (`process_cpus`) and its
+// threads now (under `proc`, the real / outside tests). Ignored requests go to `result->warnings`.
+void RecordEffective(const Flags& flags, const std::string& build_log, bool log_complete,
+                     const std::string& process_cpus, const Sysfs& proc, const Log& log, BenchResult* result);
 
 // The accumulator for --benchmarkDataFile, sized from the outputs known after the first inference.
 AccuracyAccumulator MakeAccuracy(const ModelRunner& runner);

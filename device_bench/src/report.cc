@@ -139,6 +139,29 @@ void WriteAccuracy(JsonWriter* w, const AccuracyReport& a, const std::string& re
   w->EndObject();
 }
 
+void WriteEffective(JsonWriter* w, const EffectiveReport& e) {
+  w->BeginObject();
+  w->Field("precision", e.precision);
+  IntOrNull(w, "threads", e.threads);
+  w->Field("cpu_binding", e.cpu_binding);
+  w->Field("device", e.device);
+  w->Key("runtime_threads").BeginArray();
+  for (const TaskInfo& t : e.runtime_threads) {
+    w->BeginObject(true).Field("name", t.name).Field("cpus", t.cpus).EndObject();
+  }
+  w->EndArray();
+  w->Key("ignored").BeginArray(true);
+  for (const std::string& k : e.ignored) w->String(k);
+  w->EndArray();
+  w->Key("basis").BeginObject();
+  w->Field("precision", e.precision_basis);
+  w->Field("threads", e.threads_basis);
+  w->Field("cpu_binding", e.binding_basis);
+  w->Field("device", e.device_basis);
+  w->EndObject();
+  w->EndObject();
+}
+
 }  // namespace
 
 double ThroughputIps(const BenchResult& r) {
@@ -203,6 +226,13 @@ std::string ToJson(const BenchResult& r) {
   w.Field("sysfs_root", c.sysfs_root);
   StringOrNull(&w, "host_version", c.host_version);
   w.EndObject();
+
+  w.Key("effective");
+  if (r.has_effective) {
+    WriteEffective(&w, r.effective);
+  } else {
+    w.Null();
+  }
 
   w.Field("init_ms", r.init_ms);
   w.Field("first_ms", r.first_ms);

@@ -8,6 +8,7 @@
 
 #include "accuracy.h"
 #include "device_state.h"
+#include "effective.h"
 #include "flags.h"
 #include "power.h"
 #include "sysinfo.h"
@@ -47,6 +48,9 @@ struct BenchResult {
   // config: the flags as given, plus what they resolved to
   Flags config;
   int64_t samples = -1;       // whole samples in --inDataFile; -1 -> null
+  // what the runtime really used (precision, threads, binding, device); null until the first inference
+  bool has_effective = false;
+  EffectiveReport effective;
   // measurements (milliseconds); NaN -> null
   double init_ms = 0;
   double first_ms = 0;

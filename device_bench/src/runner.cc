@@ -137,8 +137,10 @@ bool Runner::Build(const void* model_data, size_t model_size, const RunnerOption
   devices.push_back(cpu);
   const bool verbose = options.verbose;
 
+  // The log is kept (with --verbose it is also shown as it comes): its warnings say which requests the
+  // runtime ignored (see effective.h).
   StderrCapture capture;
-  if (!verbose) capture.Start();
+  const bool captured = capture.Start(verbose);
   mindspore::Status status;
   std::string exception_text;
   try {
@@ -149,6 +151,8 @@ bool Runner::Build(const void* model_data, size_t model_size, const RunnerOption
     exception_text = "unknown exception";
   }
   const std::string log = capture.Stop();
+  build_log_ = log;
+  build_log_complete_ = captured && LiteWarningsLogged();
 
   if (!exception_text.empty() || status != mindspore::kSuccess) {
     std::string cause = FirstLiteError(log);

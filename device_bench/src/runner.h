@@ -50,11 +50,18 @@ class Runner final : public ModelRunner {
   // MindSpore Lite's version string, e.g. "MindSpore Lite 2.0.0".
   static std::string LiteVersion();
 
+  // MindSpore Lite's log while Build ran (captured even with `verbose`, which then also shows it), and
+  // whether it holds every warning (false: no capture file, or GLOG_v filters warnings out).
+  const std::string& build_log() const { return build_log_; }
+  bool build_log_complete() const { return build_log_complete_; }
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::vector<RunnerTensor> inputs_;
   std::vector<RunnerTensor> outputs_;
+  std::string build_log_;
+  bool build_log_complete_ = false;
 };
 
 }  // namespace device_bench

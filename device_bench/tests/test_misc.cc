@@ -77,6 +77,26 @@ TEST(stderr_capture) {
   CHECK_EQ(text, std::string("captured line\nraw\n"));
 }
 
+TEST(stderr_capture_passthrough_keeps_and_forwards) {
+  StderrCapture outer;  // stands in for the terminal
+  if (!outer.Start()) return;
+  StderrCapture inner;
+  const bool started = inner.Start(true);
+  std::fputs("live line\n", stderr);
+  const ssize_t n = write(2, "raw\n", 4);
+  (void)n;
+  const std::string kept = started ? inner.Stop() : "";
+  std::fputs("after\n", stderr);
+  const bool again = inner.Start(true);  // a capture can follow a passthrough one
+  std::fputs("second\n", stderr);
+  const std::string kept_again = again ? inner.Stop() : "";
+  const std::string shown = outer.Stop();
+  CHECK(started && again);
+  CHECK_EQ(kept, std::string("live line\nraw\n"));
+  CHECK_EQ(kept_again, std::string("second\n"));
+  CHECK_EQ(shown, std::string("live line\nraw\nafter\nsecond\n"));
+}
+
 namespace {
 std::string TempDir() {
   const char* t = std::getenv("TMPDIR");

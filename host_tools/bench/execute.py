@@ -107,7 +107,8 @@ def execute(model: BenchModel, target: Target, cfg: BenchConfig, on_line: LineSi
     ctx = ctx or RunContext()
     say = ctx.say
     props = target_props(target)
-    host_warnings = [w for w in [charging_warning(props)] if w]
+    timings = f"timings are {props['timing_warning']}" if props.get("timing_warning") else None
+    host_warnings = [w for w in [charging_warning(props), timings] if w]
     for w in host_warnings:
         say(f"warning: {w}")
     build = build_for(target, {k: str(v).lower() if isinstance(v, bool) else v for k, v in props.items()},
@@ -135,7 +136,8 @@ def execute(model: BenchModel, target: Target, cfg: BenchConfig, on_line: LineSi
     extra: dict[str, Any] = {"deploy": deployment.to_dict(),
                              "remote": {"argv": argv, "env": env, "json": json_remote}}
     if props["emulated"]:
-        extra["emulated_note"] = "emulated device: device_bench ran on the host CPU"
+        extra["emulated_note"] = ("emulated device: device_bench ran on the host CPU"
+                                  + (f" ({props['emulation']})" if props.get("emulation") else ""))
     before = target.battery()
     t0 = time.perf_counter()
     lines = _Lines(on_line)

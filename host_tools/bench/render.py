@@ -56,6 +56,11 @@ def target_line(target: dict[str, Any]) -> str:
         where = f"adb:{target.get('serial', '?')}"
     if target.get("emulated"):
         where += " (EMULATED: host CPU)" if target.get("kind") == "adb" else " (EMULATED)"
+    if target.get("kind") == "ssh":  # a Linux board: ssh:USER@HOST (EMULATED: ...)  model, OS, CPU, arch, NPU
+        where = str(target.get("target") or "ssh") + (" (EMULATED)" if target.get("emulated") else "")
+        parts = [str(target.get(k) or "") for k in ("model", "os_name", "cpu_model", "machine")]
+        parts.append(f"NPU {target['npu_chip']}" if target.get("npu_chip") else "")
+        return f"{where}  {', '.join(p for p in parts if p)}"
     if target.get("kind") != "adb":
         return f"{where}  {target.get('cpu_model', '')}  {target.get('arch', '')}".rstrip()
     battery = " ".join(str(v) for v in (
@@ -65,6 +70,23 @@ def target_line(target: dict[str, Any]) -> str:
              f"Android {target['android']}" if target.get("android") else "", str(target.get("abi") or ""),
              f"battery {battery}" if battery else ""]
     return f"{where}  {', '.join(p for p in parts if p)}"
+
+
+def ran_line(effective: dict[str, Any] | None) -> str | None:
+    """``fp32, 2 threads, pinned (ActorThread_0 on CPU 1, KernelThread_0 on CPU 0), CPU; ignored: enable_fp16``:
+    what the runtime really used (device_bench's ``effective`` section); None without one."""
+    if not isinstance(effective, dict):
+        return None
+    threads = effective.get("threads")
+    parts = [str(effective.get("precision") or "?"),
+             f"{threads} thread{'s' if threads != 1 else ''}" if isinstance(threads, int) else "threads not seen"]
+    binding = str(effective.get("cpu_binding") or "unknown")
+    pinned = [f"{t.get('name')} on CPU {t.get('cpus')}" for t in effective.get("runtime_threads") or []
+              if isinstance(t, dict)]
+    parts.append(f"pinned ({', '.join(pinned)})" if binding == "pinned" and pinned else f"binding {binding}")
+    parts.append(str(effective.get("device") or "?"))
+    ignored = [str(k) for k in effective.get("ignored") or []]
+    return ", ".join(parts) + (f"; ignored: {', '.join(ignored)}" if ignored else "")
 
 
 def render_summary(result: BenchResult) -> str:
@@ -77,6 +99,9 @@ def render_summary(result: BenchResult) -> str:
         f"warmup={result.config.get('warmup')}",
         f"init      {fmt_ms(result.init_ms)}   first inference {fmt_ms(result.first_ms)}",
     ]
+    ran = ran_line(result.effective)
+    if ran:
+        lines.insert(3, f"ran       {ran}")
     if lat.runs and lat.p50 is not None:
         lines.append(
             f"latency   p50 {fmt_ms(lat.p50)}  p90 {fmt_ms(lat.p90)}  p99 {fmt_ms(lat.p99)}  "

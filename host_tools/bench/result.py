@@ -56,6 +56,8 @@ class BenchResult:
     throughput_ips: float | None = None
     interrupted: bool = False
     device_state: dict[str, Any] | None = None  # {"start": {...}, "end": {...}}: CPU frequency, temperatures
+    # what the runtime really used: precision, threads, cpu_binding, device, runtime_threads, ignored, basis
+    effective: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     schema: str = SCHEMA
@@ -64,6 +66,12 @@ class BenchResult:
     def energy_per_inference_mj(self) -> float | None:
         value = (self.power or {}).get("energy_per_inference_mj")
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    @property
+    def ignored(self) -> list[str]:
+        """The config keys the runtime did not honour (``effective.ignored``), e.g. ``["enable_fp16"]``."""
+        value = (self.effective or {}).get("ignored")
+        return [str(v) for v in value] if isinstance(value, list) else []
 
     @property
     def peak_rss_kb(self) -> int | None:
@@ -164,6 +172,7 @@ def parse_result(text: str | dict[str, Any], partial: bool = False) -> BenchResu
         throughput_ips=_opt_num(doc, "throughput_ips", "", True),
         interrupted=interrupted,
         device_state=_section(doc, "device_state"),
+        effective=_section(doc, "effective"),
         warnings=[str(w) for w in warnings],
         extra={k: v for k, v in doc.items() if k not in _KNOWN},
     )

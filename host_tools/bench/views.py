@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from host_tools.bench.render import accuracy_headline, fmt_ms, histogram
+from host_tools.bench.render import accuracy_headline, fmt_ms, histogram, ran_line
 from host_tools.bench.result import BenchResult
 from host_tools.bench.store import ResultSummary, StoredResult
 from host_tools.table import render_table
@@ -119,6 +119,14 @@ def _wrapped(head: str, items: list[str], width: int = 110) -> list[str]:
     return [ln.rstrip() for ln in lines]
 
 
+def _basis_line(effective: dict[str, Any] | None) -> list[str]:
+    """How each value of the ``ran`` line was found (device_bench's ``effective.basis``)."""
+    basis = (effective or {}).get("basis")
+    if not isinstance(basis, dict) or not basis:
+        return []
+    return _wrapped("          from: ", [f"{k} {v};" for k, v in basis.items()])
+
+
 def _scalar(value: Any) -> bool:
     return value is not None and not isinstance(value, dict | list)
 
@@ -136,6 +144,8 @@ def render_show(stored: StoredResult) -> str:
         f"target    {_target_line(r, stored.target)}",
         f"tools     device_bench {r.tool_version or MISSING}  mindedge {stored.host_version}",
         *_wrapped("config    ", [f"{k}={v}" for k, v in cfg.items() if _scalar(v)]),
+        f"ran       {ran_line(r.effective) or 'not recorded'}",
+        *_basis_line(r.effective),
         f"device    start: {_state((r.device_state or {}).get('start'))}",
         f"          end:   {_state((r.device_state or {}).get('end'))}",
         f"init      {_ms(r.init_ms)}   first inference {_ms(r.first_ms)}",
@@ -204,6 +214,8 @@ def render_compare(a: StoredResult, b: StoredResult) -> str:
         ("date", lambda s: s.created_at),
         ("status", lambda s: s.status),
         ("threads", lambda s: str(s.result.config.get("threads", MISSING))),
+        ("ran threads", lambda s: str((s.result.effective or {}).get("threads") or MISSING)),
+        ("precision", lambda s: str((s.result.effective or {}).get("precision") or MISSING)),
         ("runs", lambda s: str(len(s.result.latency_ms.runs))),
     ):
         rows.append((label, get(a), get(b), ""))

@@ -95,9 +95,11 @@ class Deployment:
 
 def build_for(target: Target, props: dict[str, str], bench_binary: Path | None = None,
               bench_libs: list[Path] | None = None) -> BenchBuild:
-    """The device_bench build for ``target`` (``props``: its ``properties()``)."""
+    """The device_bench build for ``target`` (``props``: its ``properties()``: ``abi``, ``os`` "linux" for a
+    Linux board, whose ``uname -m`` picks the build)."""
+    linux = True if props.get("os", "").lower() == "linux" else None
     return find_build(props.get("abi", ""), props.get("runs_host_binaries") == "true", target.name, bench_binary,
-                      bench_libs)
+                      bench_libs, linux=linux)
 
 
 def deploy(target: Target, models: list[ModelFiles], build: BenchBuild, progress: Progress | None = None,

@@ -10,6 +10,13 @@ sandbox folders over their device paths (``/data`` read-write, ``/system`` read-
 ``/`` itself read-only and chroots there. A read-only step that fails stops the command (fail closed).
 Without ``newroot``, it only sets the working folder and the controlling terminal. Failures print one line
 and exit 126.
+
+The emulated board (``emulator/boards``) adds: ``hostname`` (a private UTS namespace), binds of single files
+(``/etc/passwd`` over the host's), ``tmpfs`` mounts with a size (``--quota-mb``), ``binfmt`` registrations in a
+private binfmt_misc instance (Linux 6.7+: aarch64 programs run through qemu-user, for this namespace only)
+and ``inner``: right before the chroot, a second user namespace where the caller is that uid (sshd must not
+run as root: it would try to switch to users that do not exist here); ``die_with_parent`` (the caller's pid):
+the command gets SIGTERM when the thread that started it ends.
 """
 
 import ctypes
@@ -21,6 +28,7 @@ import sys
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWUTS = 0x04000000
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
@@ -29,6 +37,7 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 TIOCSCTTY = 0x540E
+PR_SET_PDEATHSIG = 1
 SYS_MOUNT_SETATTR = 442  # the same number on x86_64 and in the generic table (arm64); Linux 5.12+
 AT_FDCWD = -100
 AT_RECURSIVE = 0x8000
@@ -111,12 +120,22 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def enter_sandbox(spec: dict) -> None:
+def _map_ids(inside_uid: int, inside_gid: int) -> None:
+    """Enter a new user namespace where the caller's uid and gid are these (one of each, no other ids)."""
     uid, gid = os.geteuid(), os.getegid()
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare(user, mount)")
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
     _write("/proc/self/setgroups", "deny")
-    _write("/proc/self/uid_map", f"{spec['uid']} {uid} 1")
-    _write("/proc/self/gid_map", f"{spec['gid']} {gid} 1")
+    _write("/proc/self/uid_map", f"{inside_uid} {uid} 1")
+    _write("/proc/self/gid_map", f"{inside_gid} {gid} 1")
+
+
+def enter_sandbox(spec: dict) -> None:
+    _map_ids(spec["uid"], spec["gid"])
+    hostname = spec.get("hostname")
+    _check(_libc.unshare(CLONE_NEWNS | (CLONE_NEWUTS if hostname else 0)), "unshare(mount)")
+    if hostname:
+        name = hostname.encode()
+        _check(_libc.sethostname(name, len(name)), "sethostname")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     new = spec["newroot"]
     _mount("tmpfs", new, "tmpfs", MS_NOSUID, "mode=0755")
@@ -147,7 +166,10 @@ def enter_sandbox(spec: dict) -> None:
         dst = new + b["dst"]
         try:
             if b["dst"].count("/") == 1:
-                os.mkdir(dst)
+                if os.path.isdir(b["src"]):
+                    os.mkdir(dst)
+                else:
+                    open(dst, "w").close()
             _mount(b["src"], dst, None, MS_BIND | MS_REC)
         except OSError:
             if not b.get("optional"):
@@ -155,7 +177,17 @@ def enter_sandbox(spec: dict) -> None:
             continue
         if b.get("ro"):
             make_readonly(dst, method)
+    for t in spec.get("tmpfs", ()):
+        _mount("tmpfs", new + t["dst"], "tmpfs", MS_NOSUID | MS_NODEV, f"size={t['size']},mode=0755")
+    if spec.get("binfmt"):
+        misc = new + "/proc/sys/fs/binfmt_misc"
+        _mount("binfmt_misc", misc, "binfmt_misc", MS_NOSUID | MS_NODEV)
+        for rule in spec["binfmt"]:
+            _write(misc + "/register", rule)
     _mount(None, new, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
+    inner = spec.get("inner")
+    if inner:  # before the chroot: the kernel refuses a new user namespace to a chrooted process
+        _map_ids(inner["uid"], inner["gid"])
     os.chroot(new)
 
 
@@ -172,9 +204,14 @@ def main() -> int:
         for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        parent = spec.get("die_with_parent")
+        if parent:  # SIGTERM when the thread that started us ends (the board's sshd never outlives its host)
+            _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+            if os.getppid() != parent:
+                return 0  # it already ended
         os.execve(spec["argv"][0], spec["argv"], dict(os.environ))
     except OSError as e:
-        sys.stderr.write(f"emulated phone: cannot start {spec['argv'][0]}: {e}\n")
+        sys.stderr.write(f"mindedge sandbox: cannot start {spec['argv'][0]}: {e}\n")
         return 126
     return 0
 

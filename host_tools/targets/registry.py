@@ -1,5 +1,6 @@
-"""Target specs -> targets: ``local``, ``adb``, ``adb:SERIAL`` (and, once registered, ``ssh:...``), and which
-targets a command runs on (``--target``, ``--serial S``, ``--all``)."""
+"""Target specs -> targets: ``local``, ``adb``, ``adb:SERIAL``, ``ssh:[USER@]HOST[:PORT]`` or ``ssh:NAME`` (a
+board in targets.toml, see ``ssh_config``), and which targets a command runs on (``--target``, ``--serial S``,
+``--all``)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def register(kind: str, opener: Opener | str, spelling: str | None = None) -> No
         KINDS[kind] = lazy
     else:
         KINDS[kind] = opener
+
+
+register("ssh", "host_tools.targets.ssh:open_ssh", "ssh:[USER@]HOST[:PORT], ssh:NAME")
 
 
 def parse_target(spec: str) -> tuple[str, str]:
