@@ -64,6 +64,7 @@ class QuantMode:
 #   weight8/4     converts, does not load on this Lite build (GetPackData): bounds by analogy, not measured
 # and MobileNetV2 (ImageNet backbone + a 2-class head, 64 px, 16 cats-dogs test photos; `make test`'s demo test):
 #   fp16          5.4e-03        100%    (53 layers: fp16 rounding adds up; LeNet's 1e-3 bound refused it)
+#   weight-mixed  5.1e-02        100%    (224 px, 8 photos; tensors under 6000 values kept float: compress.photo_build)
 # Bounds: ~3x the largest measured max relative error; top-1 >= 90% (one flip in 16 verification inputs).
 FP32 = QuantMode("fp32", "fp32", None, tolerance=Tolerance(max_rel_error=1e-4, min_top1=1.0))
 MODES: dict[str, QuantMode] = {m.name: m for m in (
@@ -75,7 +76,7 @@ MODES: dict[str, QuantMode] = {m.name: m for m in (
     QuantMode("weight4", "int4 weights", "quant_weight.cfg.j2", {"bit_num": 4},
               tolerance=Tolerance(max_rel_error=0.15, min_top1=0.8)),
     QuantMode("weight-mixed", "mixed-bit weights", "quant_weight.cfg.j2", {"bit_num": 0},
-              tolerance=Tolerance(max_rel_error=0.05, min_top1=0.9)),
+              tolerance=Tolerance(max_rel_error=0.15, min_top1=0.9)),
     QuantMode("full8", "int8 full", "quant_full.cfg.j2", {},
               tolerance=Tolerance(max_rel_error=0.5, min_top1=0.9)),
     QuantMode("qdq", "int8 QDQ", None, tolerance=Tolerance(max_rel_error=0.25, min_top1=0.9)),

@@ -143,7 +143,7 @@ def export(checkpoint: Path, formats: str, out: Path | None) -> None:
 @click.option("--no-verify", is_flag=True, help="Skip the comparison with ONNX Runtime (recorded as skipped).")
 @click.option("--tolerance", type=float, default=None,
               help="Accept this max relative error instead of the mode's (fp32 1e-4, fp16 0.02, dynamic 0.03, "
-                   "weight-mixed 0.05, full8 0.5).")
+                   "weight-mixed 0.15, full8 0.5).")
 @click.option("--min-top1", type=click.FloatRange(0, 1), default=None,
               help="Accept this top-1 agreement instead of the mode's (fp32 1.0, others 0.9).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output .ms path.")

@@ -29,11 +29,11 @@ def test_ptq_and_slimming_of_mobilenet_v2_through_the_ms(photo_checkpoint: Path,
     from host_tools.compress.pipeline import render_table, run_compress
 
     out = tmp_path / "c"
-    summary = run_compress("mobilenet_v2", ["ptq-fp16", "ptq-dynamic", "ptq-full8", "slim"], out,
+    summary = run_compress("mobilenet_v2", ["ptq-fp16", "ptq-dynamic", "ptq-mixed", "ptq-full8", "slim"], out,
                            say=lambda _: None, checkpoint=photo_checkpoint, ratio=0.3, calibration=8, loops=5,
                            store=False)
     rows = {r["name"]: r for r in summary["variants"]}
-    assert list(rows) == ["fp32", "ptq-fp16", "ptq-dynamic", "ptq-full8", "slim"]
+    assert list(rows) == ["fp32", "ptq-fp16", "ptq-dynamic", "ptq-mixed", "ptq-full8", "slim"]
     assert summary["test_images"] == 20 and all(r["status"] == "ok" for r in rows.values()), rows
     trained = json.loads((photo_checkpoint.parent / "eval.json").read_text())["test_accuracy"]
     assert abs(rows["fp32"]["test_accuracy"] - trained) <= 1 / 20 + 1e-9  # the .ms classifies as MindSpore did
@@ -43,6 +43,7 @@ def test_ptq_and_slimming_of_mobilenet_v2_through_the_ms(photo_checkpoint: Path,
         assert man.extra["dataset"]["kind"] == "image-folder" and man.extra["verification"]["samples"] > 0
         assert r["p50_ms"] > 0 and len(r["p50_rounds_ms"]) == 3, name
     assert rows["ptq-full8"]["ms_bytes"] < rows["fp32"]["ms_bytes"] * 0.45
+    assert rows["ptq-mixed"]["ms_bytes"] < rows["fp32"]["ms_bytes"] * 0.3  # converts (depthwise kernels kept float)
     slim = summary["slimming"]
     assert slim["params_after"] < slim["params_before"] and slim["flops_after"] < slim["flops_before"]
     assert len(slim["channels_before"]) == 16  # every block with an expand layer (the first has none)

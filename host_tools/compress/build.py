@@ -36,6 +36,7 @@ class Builder:
     labels: list[str]
     record: dict[str, Any]
     input_shape: tuple[int, ...] | None = None
+    quant_params: dict[str, dict[str, Any]] = {}  # noqa: RUF012  (mode -> converter template overrides; read only)
     test_x: np.ndarray
     test_y: np.ndarray
 
@@ -102,7 +103,8 @@ class Builder:
 
         n = min(VERIFY_SAMPLES, len(self.test_x))
         opts = ConvertOptions(quant=mode, calibration_dir=self.calibration() if mode == "full8" else None,
-                              verify_inputs=self.test_x[:n], verify_samples=n, enforce=False, seed=self.cfg.seed)
+                              quant_params=dict(self.quant_params.get(mode or "", {})), verify_inputs=self.test_x[:n],
+                              verify_samples=n, enforce=False, seed=self.cfg.seed)
         result = convert(onnx, self.models / f"{name}.ms", opts, say=lambda _: None)
         a = result.verification
         info: dict[str, Any] = {"route": f"converter {result.mode}" if mode else result.mode,
