@@ -71,13 +71,7 @@ void Precision(const EffectiveRequest& req, const EffectiveObservation& obs, Eff
 
 void Threads(const EffectiveRequest& req, const EffectiveObservation& obs, EffectiveReport* r,
              std::vector<std::string>* warnings) {
-  const int64_t actors = std::count_if(r->runtime_threads.begin(), r->runtime_threads.end(), IsActor);
-  const int64_t kernels = static_cast<int64_t>(r->runtime_threads.size()) - actors;
-  if (actors > 0) {
-    r->threads = actors + kernels;  // actor threads run kernels too; the caller only waits
-  } else if (kernels > 0) {
-    r->threads = kernels + 1;  // no actor threads: the calling thread runs the graph with the workers
-  }
+  r->threads = LiteThreads(r->runtime_threads);
   if (r->threads < 0) {
     r->threads_basis = "not observed (no ActorThread_N/KernelThread_N threads in /proc/self/task)";
     return;
@@ -113,6 +107,13 @@ void Binding(const EffectiveRequest& req, const EffectiveObservation& obs, Effec
 }
 
 }  // namespace
+
+int64_t LiteThreads(const std::vector<TaskInfo>& tasks) {
+  const int64_t actors = std::count_if(tasks.begin(), tasks.end(), IsActor);
+  const int64_t kernels = std::count_if(tasks.begin(), tasks.end(), IsKernel);
+  if (actors > 0) return actors + kernels;
+  return kernels > 0 ? kernels + 1 : -1;
+}
 
 std::vector<TaskInfo> ReadTasks(const Sysfs& fs) {
   std::vector<TaskInfo> out;

@@ -28,6 +28,9 @@ struct TaskInfo {
 
 // The threads of this process from <root>/proc/self/task/*/{comm,status}, in tid order.
 std::vector<TaskInfo> ReadTasks(const Sysfs& fs);
+// The inference threads MindSpore Lite's named threads stand for (-1: none seen): actor threads run kernels too
+// and the caller only waits; with kernel threads alone the calling thread runs the graph with them.
+int64_t LiteThreads(const std::vector<TaskInfo>& tasks);
 // Cpus_allowed_list of <root>/proc/self/status ("" if unreadable).
 std::string ReadProcessCpus(const Sysfs& fs);
 

@@ -1,4 +1,8 @@
 // Phase "what ran": after the first inference, what MindSpore Lite really used (effective.h).
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "effective.h"
 #include "phases.h"
 #include "sysinfo.h"
@@ -17,8 +21,15 @@ void RecordEffective(const Flags& flags, const std::string& build_log, bool log_
   obs.log_complete = log_complete;
   obs.cpu_fp16 = CpuFp16Support();
   obs.process_cpus = process_cpus;
-  obs.tasks = ReadTasks(proc);
   obs.cores = GetTargetInfo(flags.sysfs_root).cores;
+  obs.tasks = ReadTasks(proc);
+  // Lite's worker threads name themselves once they run: on a loaded machine one just created can still carry
+  // the process's name when it is first looked at. Look again (up to 200 ms) before believing fewer threads.
+  const long want = std::min<long>(flags.num_threads, std::max(obs.cores, 1));
+  for (int i = 0; i < 20 && want > 1 && LiteThreads(obs.tasks) < want; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    obs.tasks = ReadTasks(proc);
+  }
   result->effective = ResolveEffective(req, obs, &result->warnings);
   result->has_effective = true;
   const EffectiveReport& e = result->effective;
