@@ -42,9 +42,17 @@ def configure_onednn(cpuinfo: str | None = None, announce: bool = True) -> bool:
 def import_mindspore() -> Any:
     """Import MindSpore after configuring the process for it."""
     configure_onednn()
-    os.environ.setdefault("GLOG_v", "3")
-    import mindspore
-
+    # MindSpore reads GLOG_v when it loads: quiet it (errors only) without leaving the setting in os.environ,
+    # where device_bench and other children would inherit it (MindSpore Lite then hides the warnings
+    # device_bench reads to record what really ran)
+    mine = "GLOG_v" not in os.environ
+    if mine:
+        os.environ["GLOG_v"] = "3"  # noqa: SIM112 (its real name)
+    try:
+        import mindspore
+    finally:
+        if mine:
+            os.environ.pop("GLOG_v", None)
     return mindspore
 
 

@@ -33,6 +33,9 @@ def board_lab(root: Path, **options: Any) -> Iterator[ConnectedBoard]:
     home = root / "user-home"
     home.mkdir(parents=True, exist_ok=True)
     with connected_board(root / "board", keys=root / "keys", **options) as cb, pytest.MonkeyPatch.context() as mp:
+        from host_tools import paths
+
+        mp.setenv("MINDEDGE_HOME", str(paths.home()))  # the cache (SDK, data) stays where it is: HOME is for ssh
         mp.setenv("MINDEDGE_TARGETS", str(cb.targets_toml))
         mp.setenv("HOME", str(home))
         yield cb

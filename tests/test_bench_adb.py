@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,17 +19,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from converters.lite import ConvertOptions, convert
 from host_tools import paths
 from host_tools.bench.options import BenchConfig
 from host_tools.bench.session import bench_and_store
-from host_tools.bench.store import open_store
 from host_tools.cli import main
 from host_tools.emulator import EmulatedPhone
 from host_tools.errors import DeviceError
 from host_tools.targets.adb_private import wait_until
 from host_tools.targets.registry import open_target
-from tests.onnx_models import tiny_conv_classifier
+from tests import bench_cli
 from tests.phone_fixtures import Lab, lab, subprocess_env
 
 pytestmark = [pytest.mark.integration,
@@ -53,28 +50,10 @@ def phone(the_lab: Lab) -> EmulatedPhone:
 
 @pytest.fixture(scope="module")
 def tiny_ms(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A converted .ms whose manifest names its parent ONNX (so accuracy data is deployed too)."""
-    d = tmp_path_factory.mktemp("tiny")
-    src = tiny_conv_classifier(d / "tiny.onnx", channels=1, size=12)
-    return convert(src, d / "tiny.ms", ConvertOptions(verify_samples=0), say=lambda _m: None).output
+    return bench_cli.tiny_ms(tmp_path_factory.mktemp("tiny"))
 
 
-def _bench(*args: object) -> tuple[int, str]:
-    res = CliRunner().invoke(main, ["bench", *map(str, args)])
-    return res.exit_code, res.output
-
-
-def _rows(ws: Path, columns: str = "id, status, target, runs, error") -> list[tuple]:
-    conn = sqlite3.connect(ws / "results.db")
-    try:
-        return conn.execute(f"SELECT {columns} FROM results ORDER BY id").fetchall()
-    finally:
-        conn.close()
-
-
-def _stored(ws: Path, rid: int):
-    with open_store(ws / "results.db", create=False) as store:
-        return store.get(rid)
+_bench, _rows, _stored = bench_cli.bench, bench_cli.rows, bench_cli.stored
 
 
 def _device_bench_running(ph: EmulatedPhone) -> bool:

@@ -224,7 +224,10 @@ def test_boards_emulate_serves_until_ctrl_c(tmp_path: Path) -> None:
     tools = tmp_path / "tools"
     tools.mkdir()
     fixture = Path(__file__).parent / "fixtures" / "npu_smi_info_310.txt"
-    (tools / "npu-smi").write_text(f"#!/bin/sh\n[ \"$1\" = info ] && exec cat {fixture}\nexit 1\n")
+    # the output beside the tool: the board has its own /tmp, so a host path under /tmp is not seen there
+    (tools / "npu_smi_info_310.txt").write_bytes(fixture.read_bytes())
+    (tools / "npu-smi").write_text('#!/bin/sh\n[ "$1" = info ] && exec cat "$(dirname "$0")/npu_smi_info_310.txt"\n'
+                                   "exit 1\n")
     (tools / "npu-smi").chmod(0o755)
     root = tmp_path / "root"
     argv = [str(MINDEDGE), "boards", "emulate", "--root", str(root), "--key", f"{key}.pub", "--tools", str(tools)]
