@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "text.h"
+
 namespace device_bench {
 namespace {
 
@@ -133,11 +135,6 @@ bool ParseBool(const std::string& text, bool* out) {
     return true;
   }
   return false;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Positive integers separated by commas, e.g. "1,28,28,1".
