@@ -49,15 +49,9 @@ class BoardEntry:
 
 
 @dataclass(frozen=True)
-class Board:
-    """Everything needed to reach one board with the OpenSSH client."""
+class Board(BoardEntry):
+    """Everything needed to reach one board with the OpenSSH client: an entry and its targets.toml name."""
 
-    host: str
-    user: str | None = None
-    port: int | None = None
-    identity_file: Path | None = None
-    known_hosts: Path | None = None
-    root: str | None = None
     name: str | None = None  # the targets.toml name, when it came from there
 
     @property
@@ -120,8 +114,8 @@ def load_boards(path: Path | None = None) -> dict[str, Board]:
         except ConfigError as e:
             raise ConfigError(e.message if e.message.startswith(where) else f"{where}: {e.message}",
                               hint=e.hint or "see README: boards over ssh") from e
-        board = Board(name=name, host=entry.host, user=entry.user, port=entry.port, root=entry.root,
-                      identity_file=_expand(entry.identity_file), known_hosts=_expand(entry.known_hosts))
+        board = Board(**{**vars(entry), "identity_file": _expand(entry.identity_file),
+                         "known_hosts": _expand(entry.known_hosts)}, name=name)
         boards[name] = _checked(board, where)
     return boards
 
