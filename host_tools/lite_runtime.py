@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -55,6 +56,9 @@ def bench_file_argv(exe: Path, model: Path, json_out: Path, threads: int = 1, in
     return argv
 
 
+_OWN_FIX = re.compile(r";\s*run `mindedge sdk build[^`]*`\s*$")
+
+
 class BinaryMismatch(BenchmarkError):
     """device_bench was built from other sources than the running host tools."""
 
@@ -64,6 +68,7 @@ def refusal(code: int, stderr: str, arch: str = "x86_64") -> BinaryMismatch | No
     line = error_line(stderr)
     if code != EXIT_USER or "version" not in line.lower():
         return None
+    line = _OWN_FIX.sub("", line)  # device_bench names the fix itself (for users running it by hand): once is enough
     flag = "" if arch == "x86_64" else f" --arch {arch}"
     return BinaryMismatch(f"device_bench refused to run: {line}",
                           hint=f"run `mindedge sdk build{flag}` so the binary matches the host tools (deploy pushes "

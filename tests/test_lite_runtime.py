@@ -43,6 +43,11 @@ def test_failures_carry_device_bench_error_line():
     assert type(crash) is BenchmarkError and "killed by signal 11" in crash.message
     refused = lite_runtime._failure(Path("m.ms"), 2, "device_bench: error: version mismatch: host 1 vs 2\n")
     assert isinstance(refused, lite_runtime.BinaryMismatch) and "mindedge sdk build" in refused.hint
+    own_fix = ("device_bench: error: version mismatch: the host tools are version 0.1.0+sa but this device_bench "
+               "is version 0.1.0+sb (same version 0.1.0, but built from another commit/source)"
+               "; run `mindedge sdk build`\n")
+    said = lite_runtime._failure(Path("m.ms"), 2, own_fix)
+    assert said.message.endswith("built from another commit/source)") and "sdk build" in said.hint
 
 
 def test_missing_model_is_a_model_error(tmp_path):
