@@ -24,8 +24,8 @@ _MISSING_LIB = re.compile(r"error while loading shared libraries: (?P<lib>\S+?):
 
 # what to do about the errors whose cause is known (codes from ATC's error manager, see FORMATS.md 1.2)
 FIXES = {
-    "E10001": "the model has a dynamic dimension: give the static shape with --input-shape (or --batch N for a "
-              "dynamic batch)",
+    "E10001": "the model has a dynamic dimension ATC was not given: `mindedge convert --to om` fixes a dynamic "
+              "batch with --batch N; other dynamic dimensions need a static export (atc --input_shape)",
     "E19010": "ATC's ONNX parser does not know this opset: re-export the model at opset 11 (`mindedge export` does)",
     "E10054": "a required ATC flag is empty: check the model path and quote values with spaces",
     "E10007": "a required ATC flag is missing: --framework=5 for ONNX",

@@ -128,7 +128,15 @@ def export(checkpoint: Path, formats: str, out: Path | None) -> None:
 
 @click.command()
 @click.argument("model", type=click.Path(path_type=Path))
-@click.option("--to", "to", type=click.Choice(["ms"]), default="ms", show_default=True, help="Target format.")
+@click.option("--to", "to", type=click.Choice(["ms", "om"]), default="ms", show_default=True,
+              help="Target format: ms (MindSpore Lite) or om (Ascend, with ATC on this host).")
+@click.option("--soc", default=None, help="--to om: ATC's --soc_version, 'Ascend' + the Name `npu-smi info` shows on "
+              "the board (Ascend310, Ascend310B1, ...).")
+@click.option("--precision", default="force_fp16", show_default=True, help="--to om: ATC's --precision_mode.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="--to om: the batch a dynamic batch dimension is fixed to.")
+@click.option("--aipp", is_flag=True, help="--to om: normalize on the NPU (AIPP from the manifest's normalization); "
+              "the .om then takes uint8 NHWC images.")
 @click.option("--fp16", is_flag=True, help="Store weights as float16.")
 @click.option("--input-format", type=click.Choice(["nchw", "nhwc"]), default="nhwc", show_default=True,
               help="Input layout of the converted model.")
@@ -146,14 +154,19 @@ def export(checkpoint: Path, formats: str, out: Path | None) -> None:
                    "weight-mixed 0.15, full8 0.5).")
 @click.option("--min-top1", type=click.FloatRange(0, 1), default=None,
               help="Accept this top-1 agreement instead of the mode's (fp32 1.0, others 0.9).")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output .ms path.")
-def convert(model: Path, to: str, fp16: bool, input_format: str, quant: str | None, calibration: Path | None,
-            verify_samples: int, no_verify: bool, tolerance: float | None, min_top1: float | None, out: Path) -> None:
-    """Convert MODEL (ONNX; a MindSpore 2.x MindIR is redirected to its sibling ONNX) to MindSpore Lite .ms.
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output .ms (or .om) path.")
+def convert(model: Path, to: str, soc: str | None, precision: str, batch: int, aipp: bool, fp16: bool,
+            input_format: str, quant: str | None, calibration: Path | None, verify_samples: int, no_verify: bool,
+            tolerance: float | None, min_top1: float | None, out: Path) -> None:
+    """Convert MODEL (ONNX; a MindSpore 2.x MindIR is redirected to its sibling ONNX) to MindSpore Lite .ms,
+    or with --to om to an Ascend .om with ATC (ONNX only; ATC must be on this host).
 
     The .ms is verified on the Lite runtime against ONNX Runtime within its mode's tolerance; outside it
     nothing is written (exit 2) unless --tolerance/--min-top1 accept it or --no-verify skips the check.
     """
+    if to == "om":
+        _convert_om(model, out, soc, precision, batch, aipp)
+        return
     from dataclasses import replace
 
     from converters.lite import ConvertOptions, quant_mode, resolve_source
@@ -177,3 +190,14 @@ def convert(model: Path, to: str, fp16: bool, input_format: str, quant: str | No
     else:
         result = do_convert(model, out, opts, say=_say)
     click.echo(str(result.output))
+
+
+def _convert_om(model: Path, out: Path, soc: str | None, precision: str, batch: int, aipp: bool) -> None:
+    from converters.atc import AtcOptions, convert_om
+    from host_tools.errors import ConfigError
+
+    if not soc:
+        raise ConfigError("--to om needs --soc (ATC's --soc_version)",
+                          hint="run `npu-smi info` on the board and give 'Ascend' + its Name column, e.g. --soc "
+                               "Ascend310 or --soc Ascend310B1")
+    click.echo(str(convert_om(model, out, AtcOptions(soc=soc, precision=precision, batch=batch, aipp=aipp), say=_say)))

@@ -40,7 +40,7 @@ def test_warnings_are_kept_on_success():
     ("atc_fail_e10054.txt", "E10054", "The requied parameter [--model] for ATC is empty.", "required ATC flag"),
     ("atc_fail_e10007.txt", "E10007", "[--framework] is required.", "--framework=5"),
     ("atc_fail_ez3003.txt", "EZ3003", "No supported Ops kernel and engine are found for [AddDsl]", "OPP"),
-    ("atc_fail_e10001.txt", "E10001", "Value [-1] for parameter [input_2] is invalid.", "--input-shape"),
+    ("atc_fail_e10001.txt", "E10001", "Value [-1] for parameter [input_2] is invalid.", "--batch N"),
     ("atc_fail_e19010.txt", "E19010", "No parser is registered for Op", "opset 11"),
     ("atc_fail_e19999.txt", "E19999", "Inner Error!", "ATC's log"),
 ])
