@@ -57,3 +57,24 @@ def results_compare(id_a: int, id_b: int, workspace: Path | None) -> None:
 
     with open_store(paths.results_db(workspace), create=False) as store:
         click.echo(render_compare(store.get(id_a), store.get(id_b)))
+
+
+@results.command("import")
+@click.argument("log", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "ais_bench", "ais_bench_json", "msame"]), default="auto",
+              show_default=True, help="The log's format: ais_bench (or msit benchmark) stdout, its *_summary.json, "
+              "msame stdout; auto tells them apart.")
+@click.option("--model", type=click.Path(path_type=Path), default=None,
+              help="The model file the log measured (its sha256, size and manifest go into the result).")
+@click.option("--target", default=None, help="A name for the board the log came from (stored as ascend:NAME).")
+@workspace_option
+def results_import(log: Path, fmt: str, model: Path | None, target: str | None, workspace: Path | None) -> None:
+    """Store a benchmark log run by hand (what the log does not say stays empty); prints the new result's id."""
+    from host_tools import paths
+    from host_tools.bench.log_import import build, import_log
+    from host_tools.bench.store import open_store
+
+    build(log, fmt, model, target)  # refuse a log that does not parse before the store is created
+    with open_store(paths.results_db(workspace)) as store:
+        rid = import_log(store, log, fmt, model, target)
+    click.echo(f"imported {log} as result #{rid}")

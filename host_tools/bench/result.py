@@ -28,6 +28,9 @@ class LatencyStats:
     mean: float | None
     std: float | None
     max: float | None
+    # set when the statistics are a tool's own and no per-run list exists (ais_bench stdout, msame averages):
+    # then ``runs`` is empty and the statistics the tool did not give are None
+    source: str | None = None
 
 
 @dataclass
@@ -119,9 +122,12 @@ def parse_latency(doc: dict[str, Any] | None) -> LatencyStats:
         raise BenchmarkError("device_bench output: 'latency_ms.runs' must be a list of numbers")
     keys = ("min", "p50", "p90", "p99", "mean", "std", "max")
     if not runs and all(doc.get(k) is None for k in keys):  # interrupted before the first timed run
-        return LatencyStats(runs=[], **dict.fromkeys(keys))
+        return LatencyStats(runs=[], **dict.fromkeys(keys), source=doc.get("source"))
+    if not runs and isinstance(doc.get("source"), str):  # only the statistics a tool printed
+        return LatencyStats(runs=[], **{k: _opt_num(doc, k, "latency_ms.", True) for k in keys}, source=doc["source"])
     values = {k: _num(doc, k, "latency_ms.") for k in keys}
-    return LatencyStats(runs=[float(r) for r in runs], **values)
+    source = doc.get("source")
+    return LatencyStats(runs=[float(r) for r in runs], **values, source=source if isinstance(source, str) else None)
 
 
 def parse_result(text: str | dict[str, Any], partial: bool = False) -> BenchResult:

@@ -1,0 +1,102 @@
+"""``mindedge results import``: a benchmark log a user saved becomes a stored result.
+
+Formats read here: ais_bench stdout (``ais_bench``, also msit benchmark and ais_infer), its ``*_summary.json``
+(``ais_bench_json``) and msame stdout (``msame``), through ``ascend_parse``. What the log does not say stays
+empty: no invented runs (``latency_ms.runs`` is empty and ``latency_ms.source`` says whose statistics they
+are unless the log lists every run), no model hash unless ``--model`` names the file. The result records
+where it came from (``imported``: file, format, sha256 of the log).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from host_tools import manifest
+from host_tools.bench.ascend_parse import AscendRun, parse_ais_bench_stdout, parse_ais_bench_summary, parse_msame
+from host_tools.bench.result import BenchResult, LatencyStats, ModelInfo
+from host_tools.bench.stats import summarize
+from host_tools.errors import BenchmarkError, DataError
+from host_tools.files import sha256_file
+
+PARSERS = {"ais_bench": parse_ais_bench_stdout, "ais_bench_json": parse_ais_bench_summary, "msame": parse_msame}
+FORMATS = ("auto", *PARSERS)
+EXPECTED = ("an ais_bench/msit benchmark stdout log (NPU_compute_time summary), an ais_bench *_summary.json, or a "
+            "msame stdout log (Inference time / Inference average time)")
+
+
+def detect(text: str) -> str:
+    """The format of ``text``: the first parser that reads it (a keyword alone is not enough); BenchmarkError
+    naming the formats expected when none does, or the reason a log of a recognised format failed."""
+    for fmt, parse in PARSERS.items():
+        try:
+            parse(text)
+        except BenchmarkError as e:
+            if not e.message.startswith("not a"):
+                raise  # the format is recognised, the run failed (e.g. msame without its success line)
+            continue
+        except (ValueError, SyntaxError):
+            continue
+        return fmt
+    raise BenchmarkError(f"not a benchmark log mindedge can import: expected {EXPECTED}",
+                         hint="give --format explicitly to see why a log of that format does not parse")
+
+
+def _latency(run: AscendRun) -> LatencyStats:
+    if run.runs_ms:
+        s = summarize(run.runs_ms)
+        return LatencyStats(runs=list(run.runs_ms), min=s["min"], p50=s["p50"], p90=s["p90"], p99=s["p99"],
+                            mean=s["mean"], std=s["std"], max=s["max"], source=run.latency_source)
+    c = run.compute
+    return LatencyStats(runs=[], min=c.get("min"), p50=c.get("median"), p90=None, p99=c.get("p99"),
+                        mean=c.get("mean"), std=None, max=c.get("max"), source=run.latency_source)
+
+
+def _model(model: Path | None, run: AscendRun) -> ModelInfo:
+    if model is None:
+        named = run.args.get("model") if isinstance(run.args.get("model"), str) else ""
+        return ModelInfo(path=named, sha256="", bytes=0)
+    if not model.is_file():
+        raise DataError(f"--model {model} does not exist", hint="give the .om (or .ms) the log was measured with")
+    man = manifest.load(model)
+    inputs = [{"name": t.name, "shape": t.shape, "dtype": t.dtype, "layout": t.layout} for t in man.inputs] if man \
+        else []
+    return ModelInfo(path=str(model), sha256=sha256_file(model), bytes=model.stat().st_size, inputs=inputs)
+
+
+def build(log: Path, fmt: str = "auto", model: Path | None = None, target: str | None = None) -> BenchResult:
+    """The result ``log`` describes (nothing is stored)."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError as e:
+        raise DataError(f"cannot read {log}: {e.strerror}") from None
+    chosen = detect(text) if fmt == "auto" else fmt
+    if chosen not in PARSERS:
+        raise BenchmarkError(f"unknown log format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+    run = PARSERS[chosen](text)
+    h2d_d2h: dict[str, Any] = {k: v for k, v in (("h2d_ms", run.h2d), ("d2h_ms", run.d2h)) if v}
+    return BenchResult(
+        tool_version=run.tool,
+        target={"kind": "ascend", "name": target or "unknown", "imported": True},
+        model=_model(model, run),
+        config={"tool": run.tool, **({"args": run.args} if run.args else {})},
+        init_ms=None,
+        first_ms=run.first_ms,
+        latency_ms=_latency(run),
+        memory={},
+        power={"energy_j": run.energy_j, "reading": "ais_bench --energy_consumption"} if run.energy_j else None,
+        throughput_ips=run.throughput_ips,
+        extra={"imported": {"file": str(log.resolve()), "format": chosen, "log_sha256": sha256_file(log)},
+               **({"transfer_ms": h2d_d2h} if h2d_d2h else {})},
+    )
+
+
+def import_log(store: Any, log: Path, fmt: str = "auto", model: Path | None = None,
+               target: str | None = None) -> int:
+    """Store the result ``log`` describes; its id."""
+    result = build(log, fmt, model, target)
+    name = target or "imported"
+    variant = model.stem if model is not None else (Path(result.model.path).stem or log.stem)
+    suffix = Path(result.model.path).suffix.lstrip(".") or "om"
+    return store.add(result, status="ok", target=f"ascend:{name}", variant=variant, model_format=suffix,
+                     host_config={"imported": result.extra["imported"]})
