@@ -67,14 +67,19 @@ def results_compare(id_a: int, id_b: int, workspace: Path | None) -> None:
 @click.option("--model", type=click.Path(path_type=Path), default=None,
               help="The model file the log measured (its sha256, size and manifest go into the result).")
 @click.option("--target", default=None, help="A name for the board the log came from (stored as ascend:NAME).")
+@click.option("--power", "power_log", type=click.Path(path_type=Path), default=None,
+              help="npu-smi output saved during the run (`npu-smi info watch -i 0 -c 0 -d 1 -s p`, or -t power): "
+              "power and energy per inference; rated values are not readings.")
 @workspace_option
-def results_import(log: Path, fmt: str, model: Path | None, target: str | None, workspace: Path | None) -> None:
+def results_import(log: Path, fmt: str, model: Path | None, target: str | None, power_log: Path | None,
+                   workspace: Path | None) -> None:
     """Store a benchmark log run by hand (what the log does not say stays empty); prints the new result's id."""
     from host_tools import paths
     from host_tools.bench.log_import import build, import_log
     from host_tools.bench.store import open_store
 
-    build(log, fmt, model, target)  # refuse a log that does not parse before the store is created
+    for warning in build(log, fmt, model, target, power_log).warnings:  # refuse a bad log before the store exists
+        click.echo(f"warning: {warning}", err=True)
     with open_store(paths.results_db(workspace)) as store:
-        rid = import_log(store, log, fmt, model, target)
+        rid = import_log(store, log, fmt, model, target, power_log)
     click.echo(f"imported {log} as result #{rid}")

@@ -93,3 +93,24 @@ def test_missing_model_and_missing_log(tmp_path):
     assert r.exit_code == 2 and "--model" in r.output and "does not exist" in r.output
     r = _run("results", "import", str(tmp_path / "none.log"), "--workspace", str(tmp_path / "ws"))
     assert r.exit_code == 2 and "cannot read" in r.output
+
+
+def test_power_from_npu_smi_watch_gives_energy_per_inference(tmp_path):
+    ws = tmp_path / "ws"
+    r = _run("results", "import", str(FIXTURES / "ais_bench_summary.json"), "--power",
+             str(FIXTURES / "npu_smi_watch.txt"), "--workspace", str(ws))
+    assert r.exit_code == 0, r.output
+    with open_store(ws / "results.db", create=False) as store:
+        got = store.get(1).result
+    assert got.power["load"]["mean_power_w"] == pytest.approx(4.0) and len(got.power["samples"]) == 2
+    assert got.energy_per_inference_mj == pytest.approx(4.0 * got.latency_ms.mean)
+
+
+def test_rated_power_log_is_no_reading_and_a_warning(tmp_path):
+    ws = tmp_path / "ws"
+    r = _run("results", "import", str(FIXTURES / "ais_bench_summary.json"), "--power",
+             str(FIXTURES / "npu_smi_common_200i_a2.txt"), "--workspace", str(ws))
+    assert r.exit_code == 0 and "no power reading" in r.output and "rated power" in r.output
+    with open_store(ws / "results.db", create=False) as store:
+        got = store.get(1).result
+    assert got.power["reading"] is None and got.energy_per_inference_mj is None

@@ -70,3 +70,8 @@ def test_watch_rows():
 def test_permission_refusal_is_recognised():
     assert npu_smi.needs_permission("npu-smi: Permission denied, please run as root or HwHiAiUser\n")
     assert not npu_smi.needs_permission(_read("npu_smi_watch.txt"))
+
+
+def test_watch_of_text_without_a_header_is_no_rows():
+    assert npu_smi.watch(_read("npu_smi_common_200i_a2.txt")) == []
+    assert npu_smi.watch("\n\n") == []

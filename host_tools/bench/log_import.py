@@ -18,6 +18,7 @@ from host_tools.bench.result import BenchResult, LatencyStats, ModelInfo
 from host_tools.bench.stats import summarize
 from host_tools.errors import BenchmarkError, DataError
 from host_tools.files import sha256_file
+from host_tools.targets import npu_smi
 
 PARSERS = {"ais_bench": parse_ais_bench_stdout, "ais_bench_json": parse_ais_bench_summary, "msame": parse_msame}
 FORMATS = ("auto", *PARSERS)
@@ -64,7 +65,31 @@ def _model(model: Path | None, run: AscendRun) -> ModelInfo:
     return ModelInfo(path=str(model), sha256=sha256_file(model), bytes=model.stat().st_size, inputs=inputs)
 
 
-def build(log: Path, fmt: str = "auto", model: Path | None = None, target: str | None = None) -> BenchResult:
+def power_section(power_log: Path, mean_ms: float | None) -> tuple[dict[str, Any], list[str]]:
+    """The result's ``power`` from an npu-smi log saved during the run (``watch`` rows or a ``-t power``
+    reading) and the warnings; energy per inference = mean power x mean latency when there is a reading."""
+    try:
+        text = power_log.read_text(errors="replace")
+    except OSError as e:
+        raise DataError(f"cannot read {power_log}: {e.strerror}") from None
+    rows = [r for r in npu_smi.watch(text) if r.get("power_w") is not None]
+    if rows:
+        watts = [float(r["power_w"]) for r in rows]  # type: ignore[arg-type]
+        source, samples = "npu-smi info watch", [{"t_ms": None, "phase": "load", "power_w": w} for w in watts]
+    else:
+        reading = npu_smi.power(text)
+        if reading.watts is None:
+            return {"reading": None, "reason": reading.reason, "source": str(power_log)}, \
+                [f"no power reading: {reading.reason}"]
+        watts, source, samples = [reading.watts], f"npu-smi info -t power ({reading.key})", []
+    mean_w = sum(watts) / len(watts)
+    energy = mean_w * mean_ms if mean_ms else None  # W x ms = mJ
+    return {"source": source, "load": {"mean_power_w": mean_w, "samples": len(watts)},
+            "energy_per_inference_mj": energy, "samples": samples}, []
+
+
+def build(log: Path, fmt: str = "auto", model: Path | None = None, target: str | None = None,
+          power_log: Path | None = None) -> BenchResult:
     """The result ``log`` describes (nothing is stored)."""
     try:
         text = log.read_text(errors="replace")
@@ -75,6 +100,10 @@ def build(log: Path, fmt: str = "auto", model: Path | None = None, target: str |
         raise BenchmarkError(f"unknown log format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
     run = PARSERS[chosen](text)
     h2d_d2h: dict[str, Any] = {k: v for k, v in (("h2d_ms", run.h2d), ("d2h_ms", run.d2h)) if v}
+    latency = _latency(run)
+    power, warnings = power_section(power_log, latency.mean) if power_log is not None else (None, [])
+    if power is None and run.energy_j:
+        power = {"energy_j": run.energy_j, "source": "ais_bench --energy_consumption"}
     return BenchResult(
         tool_version=run.tool,
         target={"kind": "ascend", "name": target or "unknown", "imported": True},
@@ -82,19 +111,20 @@ def build(log: Path, fmt: str = "auto", model: Path | None = None, target: str |
         config={"tool": run.tool, **({"args": run.args} if run.args else {})},
         init_ms=None,
         first_ms=run.first_ms,
-        latency_ms=_latency(run),
+        latency_ms=latency,
         memory={},
-        power={"energy_j": run.energy_j, "reading": "ais_bench --energy_consumption"} if run.energy_j else None,
+        power=power,
         throughput_ips=run.throughput_ips,
+        warnings=warnings,
         extra={"imported": {"file": str(log.resolve()), "format": chosen, "log_sha256": sha256_file(log)},
                **({"transfer_ms": h2d_d2h} if h2d_d2h else {})},
     )
 
 
 def import_log(store: Any, log: Path, fmt: str = "auto", model: Path | None = None,
-               target: str | None = None) -> int:
+               target: str | None = None, power_log: Path | None = None) -> int:
     """Store the result ``log`` describes; its id."""
-    result = build(log, fmt, model, target)
+    result = build(log, fmt, model, target, power_log)
     name = target or "imported"
     variant = model.stem if model is not None else (Path(result.model.path).stem or log.stem)
     suffix = Path(result.model.path).suffix.lstrip(".") or "om"

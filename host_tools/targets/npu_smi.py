@@ -100,7 +100,7 @@ def watch(text: str) -> list[dict[str, float | int | None]]:
                       if name in line]
             continue
         fields = line.split()
-        if len(fields) != len(header) or not fields[0].isdigit():
+        if not header or len(fields) != len(header) or not fields[0].isdigit():
             continue
         row: dict[str, float | int | None] = {"npu": int(fields[0]), "chip": int(fields[1])}
         for (name, _), value in zip(header[2:], fields[2:], strict=True):
