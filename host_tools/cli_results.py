@@ -59,14 +59,19 @@ def results_compare(id_a: int, id_b: int, workspace: Path | None) -> None:
         click.echo(render_compare(store.get(id_a), store.get(id_b)))
 
 
+# log_import.FORMATS, spelled out so that `mindedge --help` does not import the parsers (a test keeps them equal)
+LOG_FORMATS = ["auto", "ais_bench", "ais_bench_json", "msame", "lite_benchmark", "tflite_benchmark"]
+
+
 @results.command("import")
 @click.argument("log", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", "ais_bench", "ais_bench_json", "msame"]), default="auto",
-              show_default=True, help="The log's format: ais_bench (or msit benchmark) stdout, its *_summary.json, "
-              "msame stdout; auto tells them apart.")
+@click.option("--format", "fmt", type=click.Choice(LOG_FORMATS), default="auto", show_default=True,
+              help="The log's format: ais_bench (or msit benchmark) stdout, its *_summary.json, msame stdout, "
+              "MindSpore Lite benchmark, TFLite benchmark_model; auto tells them apart.")
 @click.option("--model", type=click.Path(path_type=Path), default=None,
               help="The model file the log measured (its sha256, size and manifest go into the result).")
-@click.option("--target", default=None, help="A name for the board the log came from (stored as ascend:NAME).")
+@click.option("--target", default=None, help="Where the log came from: NAME (stored as ascend:NAME for the Ascend "
+              "tools, device:NAME for Lite/TFLite) or KIND:NAME as given (adb:SERIAL).")
 @click.option("--power", "power_log", type=click.Path(path_type=Path), default=None,
               help="npu-smi output saved during the run (`npu-smi info watch -i 0 -c 0 -d 1 -s p`, or -t power): "
               "power and energy per inference; rated values are not readings.")

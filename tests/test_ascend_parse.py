@@ -1,4 +1,4 @@
-"""ais_bench / msit benchmark / ais_infer and msame output read into AscendRun, on FORMATS.md's verbatim samples."""
+"""ais_bench / msit benchmark / ais_infer and msame output read into ToolRun, on FORMATS.md's verbatim samples."""
 
 from __future__ import annotations
 

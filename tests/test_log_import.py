@@ -15,6 +15,7 @@ from host_tools.cli import main
 from host_tools.errors import BenchmarkError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ascend"
+CPU = Path(__file__).parent / "fixtures" / "cpu_bench"
 
 
 def _run(*args: str):
@@ -25,9 +26,35 @@ def _run(*args: str):
     ("ais_bench_stdout_basic.txt", "ais_bench"), ("ais_bench_stdout_all_summary.txt", "ais_bench"),
     ("ais_bench_stdout_310b1_loop100.txt", "ais_bench"), ("ais_infer_2022_summary_repr.txt", "ais_bench"),
     ("ais_bench_summary.json", "ais_bench_json"), ("msame_loop.txt", "msame"),
+    ("../cpu_bench/lite_benchmark_quickstart.txt", "lite_benchmark"),
+    ("../cpu_bench/lite_benchmark_harmonyos.txt", "lite_benchmark"),
+    ("../cpu_bench/tflite_benchmark_model_43541.txt", "tflite_benchmark"),
 ])
 def test_each_format_is_detected(name, fmt):
     assert detect((FIXTURES / name).read_text()) == fmt
+
+
+def test_cli_format_choices_are_the_importers():
+    from host_tools.bench.log_import import FORMATS
+    from host_tools.cli_results import LOG_FORMATS
+    assert tuple(LOG_FORMATS) == FORMATS
+
+
+def test_lite_and_tflite_logs_are_stored_as_device_results(tmp_path):
+    ws = tmp_path / "ws"
+    r = _run("results", "import", str(CPU / "lite_benchmark_quickstart.txt"), "--target", "adb:emulator-5554",
+             "--workspace", str(ws))
+    assert r.exit_code == 0, r.output
+    r = _run("results", "import", str(CPU / "tflite_benchmark_model_43541.txt"), "--target", "pixel",
+             "--workspace", str(ws))
+    assert r.exit_code == 0, r.output
+    with open_store(ws / "results.db", create=False) as store:
+        lite, tfl = store.get(1), store.get(2)
+    assert lite.target == "adb:emulator-5554" and lite.model_format == "ms" and lite.variant == "mobilenetv2"
+    assert lite.result.init_ms == pytest.approx(30.013) and lite.result.latency_ms.mean == pytest.approx(7.291)
+    assert lite.result.config["args"]["num_threads"] == 2
+    assert tfl.target == "device:pixel" and tfl.result.latency_ms.std == pytest.approx(1.948)
+    assert tfl.result.first_ms == pytest.approx(130.565) and tfl.result.latency_ms.runs == []
 
 
 def test_a_recognised_log_of_a_failed_run_says_why():
@@ -80,7 +107,7 @@ def test_a_log_of_no_known_format_stores_nothing(tmp_path):
     log = tmp_path / "notes.txt"
     shutil.copy(FIXTURES / "atc_success.txt", log)
     r = _run("results", "import", str(log), "--workspace", str(ws))
-    assert r.exit_code == 2 and "expected an ais_bench" in r.output
+    assert r.exit_code == 2 and "expected an ais_bench" in r.output and "TFLite benchmark_model" in r.output
     assert not (ws / "results.db").exists()
     r = _run("results", "import", str(FIXTURES / "msame_cgan_loop20.txt"), "--format", "ais_bench",
              "--workspace", str(ws))

@@ -14,9 +14,9 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from host_tools.bench.tool_run import ToolRun
 from host_tools.errors import BenchmarkError
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -32,37 +32,13 @@ _MSAME_AVG_REST = re.compile(rf"^Inference average time without first time: (?P<
 _KEYS = {"min": "min", "max": "max", "mean": "mean", "median": "median", "percentile(99%)": "p99", "count": "count"}
 
 
-@dataclass
-class AscendRun:
-    """One benchmark run as an Ascend tool reported it (ms; None where the tool did not say)."""
-
-    tool: str  # ais_bench | msame
-    source: str  # summary_json | stdout | summary_repr
-    compute: dict[str, float] = field(default_factory=dict)  # min/max/mean/median/p99/count of NPU compute time
-    h2d: dict[str, float] | None = None
-    d2h: dict[str, float] | None = None
-    runs_ms: list[float] | None = None  # per-run latencies, only when the tool listed them
-    first_ms: float | None = None  # msame: the first iteration, reported apart
-    throughput_ips: float | None = None
-    energy_j: float | None = None
-    args: dict[str, Any] = field(default_factory=dict)  # the tool's own arguments (summary JSON)
-    output_dir: str | None = None
-
-    @property
-    def latency_source(self) -> str:
-        """Where the latencies come from: the per-run list, or only the statistics the tool printed."""
-        if self.runs_ms:
-            return f"{self.tool} per-run list ({self.source})"
-        return f"{self.tool} {self.source} statistics (no per-run latencies)"
-
-
 def _stats(d: dict[str, Any]) -> dict[str, float]:
     return {_KEYS[k]: float(v) for k, v in d.items() if k in _KEYS and v is not None}
 
 
-def parse_ais_bench_stdout(text: str) -> AscendRun:
+def parse_ais_bench_stdout(text: str) -> ToolRun:
     """ais_bench's (or msit benchmark's, or ais_infer's) stdout; BenchmarkError when it holds no summary."""
-    run = AscendRun(tool="ais_bench", source="stdout")
+    run = ToolRun(tool="ais_bench", source="stdout")
     for raw in text.splitlines():
         line = raw.strip()
         if m := _STATS.search(line):
@@ -87,12 +63,12 @@ def parse_ais_bench_stdout(text: str) -> AscendRun:
     return run
 
 
-def _from_dict(doc: Any, source: str) -> AscendRun:
+def _from_dict(doc: Any, source: str) -> ToolRun:
     if not isinstance(doc, dict) or not isinstance(doc.get("NPU_compute_time"), dict):
         raise BenchmarkError("not an ais_bench summary: no NPU_compute_time object",
                              hint="give the <timestamp>_summary.json that ais_bench writes next to its --output folder")
     runs = doc.get("npu_compute_time_list")
-    run = AscendRun(tool="ais_bench", source=source, compute=_stats(doc["NPU_compute_time"]),
+    run = ToolRun(tool="ais_bench", source=source, compute=_stats(doc["NPU_compute_time"]),
                     h2d=_stats(doc["H2D_latency"]) if isinstance(doc.get("H2D_latency"), dict) else None,
                     d2h=_stats(doc["D2H_latency"]) if isinstance(doc.get("D2H_latency"), dict) else None,
                     runs_ms=[float(v) for v in runs] if isinstance(runs, list) and runs else None,
@@ -103,7 +79,7 @@ def _from_dict(doc: Any, source: str) -> AscendRun:
     return run
 
 
-def parse_ais_bench_summary(text: str) -> AscendRun:
+def parse_ais_bench_summary(text: str) -> ToolRun:
     """An ais_bench ``*_summary.json`` (one JSON object)."""
     try:
         doc = json.loads(text)
@@ -112,9 +88,9 @@ def parse_ais_bench_summary(text: str) -> AscendRun:
     return _from_dict(doc, "summary_json")
 
 
-def parse_msame(text: str) -> AscendRun:
+def parse_msame(text: str) -> ToolRun:
     """msame's stdout (loop mode over .bin inputs, or directory mode); BenchmarkError unless it succeeded."""
-    run = AscendRun(tool="msame", source="stdout")
+    run = ToolRun(tool="msame", source="stdout")
     runs: list[float] = []
     mean = rest = None
     succeeded = False
