@@ -89,3 +89,25 @@ def from_normalization(normalization: dict[str, Any] | None, input_shape: list[i
     return Aipp(input_format="RGB888_U8" if channels == 3 else "YUV400_U8", width=width, height=height,
                 min_chn=tuple(m / scale for m in mean), var_reci_chn=tuple(scale / s for s in std),
                 mean_chn=(0,) * channels)
+
+
+def parse_text(text: str) -> Aipp:
+    """An ``aipp_op { ... }`` config as ATC reads it (static mode; the fields ``Aipp.text`` writes), for the
+    emulated ATC; ModelError naming what is missing or unsupported."""
+    import re
+
+    fields = dict(re.findall(r"^\s*(\w+)\s*:\s*(\S+)\s*$", text, re.M))
+    if "aipp_op" not in text or fields.get("aipp_mode") != "static":
+        raise ModelError("the AIPP config has no 'aipp_op { aipp_mode : static ... }' block")
+    try:
+        fmt = fields["input_format"]
+        channels = {"RGB888_U8": 3, "YUV400_U8": 1}[fmt]
+        return Aipp(input_format=fmt, width=int(fields["src_image_size_w"]), height=int(fields["src_image_size_h"]),
+                    min_chn=tuple(float(fields.get(f"min_chn_{i}", 0)) for i in range(channels)),
+                    var_reci_chn=tuple(float(fields.get(f"var_reci_chn_{i}", 1)) for i in range(channels)),
+                    mean_chn=tuple(int(fields.get(f"mean_chn_{i}", 0)) for i in range(channels)))
+    except KeyError as e:
+        raise ModelError(f"the AIPP config lacks {e.args[0]} (or its input_format is not RGB888_U8/YUV400_U8)") \
+            from None
+    except ValueError as e:
+        raise ModelError(f"the AIPP config has a bad value: {e}") from None

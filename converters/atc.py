@@ -143,9 +143,19 @@ def run(tool: AtcTool, args: list[str], timeout_s: float) -> atc_output.AtcOutco
     return atc_output.check(outcome, shown, proc.stdout, proc.stderr)
 
 
-def convert_om(model: Path, out: Path, opts: AtcOptions, say: Progress = print,
-               tool: AtcTool | None = None) -> Path:
-    """Convert the ONNX ``model`` to ``out`` (.om) with ATC on this host and write its manifest."""
+@dataclass(frozen=True)
+class Prepared:
+    """What the ONNX gives ATC's command and the .om manifest: its input, its manifest, the AIPP config."""
+
+    model: Path
+    name: str
+    shape: list[int]
+    parent: manifest.Manifest | None
+    aipp: aipp_mod.Aipp | None
+
+
+def prepare(model: Path, out: Path, opts: AtcOptions) -> Prepared:
+    """Check the ONNX (kind, opset, static input) and ``out``, and work out the AIPP config."""
     if model_kind(model) != "onnx":
         raise ConversionError(f"{model}: ATC converts ONNX here (--framework=5)", hint="convert the .onnx file")
     if out.suffix != ".om":
@@ -159,16 +169,13 @@ def convert_om(model: Path, out: Path, opts: AtcOptions, say: Progress = print,
             raise ModelError(f"{model} has no manifest, so its normalization for --aipp is unknown",
                              hint="export the model with `mindedge export` (it writes the manifest)")
         cfg = aipp_mod.from_normalization(parent.normalization, shape)
-    tool = tool or find_atc()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cfg_path = out.with_name(out.stem + ".aipp.cfg") if cfg else None
-    if cfg_path is not None and cfg is not None:
-        cfg_path.write_text(cfg.text())
-    args = command(model.resolve(), out.resolve().with_suffix(""), name, shape, opts, cfg_path)
-    say(f"running ATC ({tool.where}, CANN {tool.version}) for {opts.soc}")
-    outcome = run(tool, args, opts.timeout_s)
-    if not out.is_file():
-        raise ConversionError(f"ATC reported success but wrote no {out}", detail=shlex.join(["atc", *args]))
+    return Prepared(model, name, shape, parent, cfg)
+
+
+def write_manifest(prep: Prepared, out: Path, opts: AtcOptions, version: str, args: list[str],
+                   outcome: atc_output.AtcOutcome, where: str) -> None:
+    """The .om manifest: soc, CANN version, the full ATC command, AIPP, warnings, the parent ONNX."""
+    name, shape, parent, cfg = prep.name, prep.shape, prep.parent, prep.aipp
     if cfg is not None:
         inputs = [TensorSpec(name=name, shape=[shape[0], shape[2], shape[3], shape[1]], dtype="uint8", layout="NHWC")]
     else:
@@ -177,8 +184,25 @@ def convert_om(model: Path, out: Path, opts: AtcOptions, say: Progress = print,
     manifest.save(manifest.describe(
         out, kind="om", inputs=inputs, outputs=list(parent.outputs) if parent else [],
         normalization=parent.normalization if parent else None, labels=parent.labels if parent else None,
-        tools={"atc": tool.version, "cann": tool.version}, parent=manifest.parent_ref(model),
-        extra={**carried, "soc_version": opts.soc, "precision_mode": opts.precision,
+        tools={"atc": version, "cann": version}, parent=manifest.parent_ref(prep.model),
+        extra={**carried, "soc_version": opts.soc, "precision_mode": opts.precision, "atc_where": where,
                "atc_command": shlex.join(["atc", *args]), "aipp": cfg.record() if cfg else None,
                "atc_warnings": [f"{w.code}: {w.text}" for w in outcome.warnings]}), out)
+
+
+def convert_om(model: Path, out: Path, opts: AtcOptions, say: Progress = print,
+               tool: AtcTool | None = None) -> Path:
+    """Convert the ONNX ``model`` to ``out`` (.om) with ATC on this host and write its manifest."""
+    prep = prepare(model, out, opts)
+    tool = tool or find_atc()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cfg_path = out.with_name(out.stem + ".aipp.cfg") if prep.aipp else None
+    if cfg_path is not None and prep.aipp is not None:
+        cfg_path.write_text(prep.aipp.text())
+    args = command(model.resolve(), out.resolve().with_suffix(""), prep.name, prep.shape, opts, cfg_path)
+    say(f"running ATC ({tool.where}, CANN {tool.version}) for {opts.soc}")
+    outcome = run(tool, args, opts.timeout_s)
+    if not out.is_file():
+        raise ConversionError(f"ATC reported success but wrote no {out}", detail=shlex.join(["atc", *args]))
+    write_manifest(prep, out, opts, tool.version, args, outcome, "host")
     return out

@@ -63,6 +63,15 @@ from host_tools.cli_options import binary_options, say, select, target_options, 
 @click.option("--in-data", type=click.Path(path_type=Path), default=None,
               help="Raw float32 inputs in the model's layout (--inDataFile); default: the accuracy inputs, "
               "else device_bench's random input.")
+@click.option("--npu-id", type=click.IntRange(min=0), default=None,
+              help="An .om on an Ascend board: the NPU to run on (ais_bench/msame --device; default 0).")
+@click.option("--ascend-tool", type=click.Choice(["auto", "ais_bench", "msit", "msame"]), default=None,
+              help="An .om: the board's benchmark tool (default auto: ais_bench, msit benchmark, else msame).")
+@click.option("--power-seconds", type=click.FloatRange(min=0), default=None,
+              help="An .om: how long the power run lasts while npu-smi samples once a second (0: no power run; "
+              "default 10).")
+@click.option("--pure-data", type=click.Choice(["zero", "random"]), default=None,
+              help="An .om: time ais_bench on its own zero/random data instead of the first test sample.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Also write the mindedge.bench/1 JSON here (one model on one target; default: only the store).")
 @workspace_option
@@ -75,7 +84,8 @@ def bench(ctx: click.Context, models: tuple[Path, ...], target: str | None, seri
           all_devices: bool, bench_binary: Path | None, bench_libs: tuple[Path, ...], interleave: bool,
           rounds: int | None, json_out: Path | None, workspace: Path | None, config_file: Path | None, fp16: bool,
           **options: Any) -> None:
-    """Benchmark .ms MODEL(s) with device_bench, print a summary and store each result.
+    """Benchmark .ms MODEL(s) with device_bench (or an Ascend .om with the board's ais_bench/msame), print a
+    summary and store each result.
 
     The model, the device_bench build for the target's ABI, its libraries and the accuracy data are put in
     the target's deploy folder first (/data/local/tmp/mindedge on a phone; unchanged files are skipped).
@@ -86,6 +96,11 @@ def bench(ctx: click.Context, models: tuple[Path, ...], target: str | None, seri
     from host_tools.bench.command import BenchRequest, run_bench
     from host_tools.bench.options import load_config
 
+    names = {"npu_id": "npu_id", "ascend_tool": "tool", "power_seconds": "power_seconds", "pure_data": "pure_data"}
+    ascend = {dst: options.pop(src) for src, dst in names.items()}
+    ascend = {k: v for k, v in ascend.items() if v is not None}
+    if ascend.get("power_seconds") == 0 or options.get("power_source") == "none":
+        ascend["power"] = False
     in_data = options.pop("in_data")
     overrides = {**options, "in_data_file": in_data, "fp16": True if fp16 else None, "bench_binary": bench_binary,
                  "bench_libs": list(bench_libs) or None}
@@ -93,7 +108,7 @@ def bench(ctx: click.Context, models: tuple[Path, ...], target: str | None, seri
     cfg.timeout_s = None  # Ctrl-C stops a run; --max-seconds bounds it
     verbose = bool(ctx.find_root().params.get("verbose"))
     req = BenchRequest(list(models), select(target, serial, all_devices), cfg, paths.results_db(workspace),
-                       json_out, interleave, rounds, verbose)
+                       json_out, interleave, rounds, verbose, ascend=ascend)
     code = run_bench(req, say, click.echo)
     if code:
         sys.exit(code)

@@ -39,8 +39,12 @@ def boards() -> None:
 @click.option("--disconnect-after", type=float, default=None, metavar="SECONDS",
               help="Fault: after this many seconds every sshd of the board is killed, as if its network went "
               "away mid-run (default: never).")
+@click.option("--npu", type=click.Choice(["310", "310B1", "310B4"]), default=None,
+              help="Give the board an emulated Ascend NPU with CANN stand-ins (ATC, ais_bench, msame, npu-smi; "
+              "models run with ONNX Runtime on your CPU, power is modelled; default: no NPU).")
 def boards_emulate(port: int, root: Path | None, user: str, arch: str | None, key_files: tuple[Path, ...],
-                   tools: Path | None, quota_mb: float | None, disconnect_after: float | None) -> None:
+                   tools: Path | None, quota_mb: float | None, disconnect_after: float | None,
+                   npu: str | None) -> None:
     """Run an emulated board (a private OpenSSH server, key-only, as you) until Ctrl-C; prints its ssh: spec.
 
     Its file system is yours read-only with an Ubuntu 22.04-like /etc, its own /home/USER and /tmp; commands
@@ -51,4 +55,4 @@ def boards_emulate(port: int, root: Path | None, user: str, arch: str | None, ke
     from host_tools.emulator.boards.serve import serve
 
     serve(port, root, user=user, arch=arch, key_files=list(key_files) or None, tools=tools, quota_mb=quota_mb,
-          disconnect_after=disconnect_after, echo=lambda line: click.echo(line))
+          disconnect_after=disconnect_after, npu=npu, echo=lambda line: click.echo(line))

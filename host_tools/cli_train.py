@@ -129,9 +129,12 @@ def export(checkpoint: Path, formats: str, out: Path | None) -> None:
 @click.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--to", "to", type=click.Choice(["ms", "om"]), default="ms", show_default=True,
-              help="Target format: ms (MindSpore Lite) or om (Ascend, with ATC on this host).")
+              help="Target format: ms (MindSpore Lite) or om (Ascend, with ATC on this host or --on a board).")
+@click.option("--on", "on", default=None, metavar="ssh:BOARD",
+              help="--to om: run ATC on this board (the ONNX is pushed, the .om pulled back); without --soc the "
+              "soc is read from its npu-smi (default: ATC on this host).")
 @click.option("--soc", default=None, help="--to om: ATC's --soc_version, 'Ascend' + the Name `npu-smi info` shows on "
-              "the board (Ascend310, Ascend310B1, ...).")
+              "the board (Ascend310, Ascend310B1, ...); with --on, read from the board when not given.")
 @click.option("--precision", default="force_fp16", show_default=True, help="--to om: ATC's --precision_mode.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
               help="--to om: the batch a dynamic batch dimension is fixed to.")
@@ -155,18 +158,22 @@ def export(checkpoint: Path, formats: str, out: Path | None) -> None:
 @click.option("--min-top1", type=click.FloatRange(0, 1), default=None,
               help="Accept this top-1 agreement instead of the mode's (fp32 1.0, others 0.9).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output .ms (or .om) path.")
-def convert(model: Path, to: str, soc: str | None, precision: str, batch: int, aipp: bool, fp16: bool,
+def convert(model: Path, to: str, on: str | None, soc: str | None, precision: str, batch: int, aipp: bool, fp16: bool,
             input_format: str, quant: str | None, calibration: Path | None, verify_samples: int, no_verify: bool,
             tolerance: float | None, min_top1: float | None, out: Path) -> None:
     """Convert MODEL (ONNX; a MindSpore 2.x MindIR is redirected to its sibling ONNX) to MindSpore Lite .ms,
-    or with --to om to an Ascend .om with ATC (ONNX only; ATC must be on this host).
+    or with --to om to an Ascend .om with ATC (ONNX only; ATC on this host, or on the board with --on).
 
     The .ms is verified on the Lite runtime against ONNX Runtime within its mode's tolerance; outside it
     nothing is written (exit 2) unless --tolerance/--min-top1 accept it or --no-verify skips the check.
     """
     if to == "om":
-        _convert_om(model, out, soc, precision, batch, aipp)
+        _convert_om(model, out, soc, precision, batch, aipp, on)
         return
+    if on is not None:
+        from host_tools.errors import ConfigError
+
+        raise ConfigError("--on applies to --to om (ATC on a board)", hint="convert to .ms on this host: drop --on")
     from dataclasses import replace
 
     from converters.lite import ConvertOptions, quant_mode, resolve_source
@@ -192,10 +199,24 @@ def convert(model: Path, to: str, soc: str | None, precision: str, batch: int, a
     click.echo(str(result.output))
 
 
-def _convert_om(model: Path, out: Path, soc: str | None, precision: str, batch: int, aipp: bool) -> None:
+def _convert_om(model: Path, out: Path, soc: str | None, precision: str, batch: int, aipp: bool,
+                on: str | None) -> None:
     from converters.atc import AtcOptions, convert_om
     from host_tools.errors import ConfigError
 
+    if on is not None:
+        from converters.atc_remote import convert_om_on
+        from host_tools.targets.registry import open_target
+
+        if not on.startswith("ssh:"):
+            raise ConfigError(f"--on {on}: ATC runs on an Ascend board", hint="use --on ssh:BOARD")
+        target = open_target(on)
+        try:
+            opts = AtcOptions(soc=soc or "", precision=precision, batch=batch, aipp=aipp)
+            click.echo(str(convert_om_on(model, out, opts, target, _say, soc=soc)))
+        finally:
+            target.close()
+        return
     if not soc:
         raise ConfigError("--to om needs --soc (ATC's --soc_version)",
                           hint="run `npu-smi info` on the board and give 'Ascend' + its Name column, e.g. --soc "

@@ -4,8 +4,9 @@ several (``multi``), and turn every outcome into text and an exit code."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from host_tools.bench.options import BenchConfig
 from host_tools.errors import ConfigError
@@ -24,6 +25,7 @@ class BenchRequest:
     rounds: int | None = None
     verbose: bool = False
     port: int | None = None  # the adb server's (None: $ANDROID_ADB_SERVER_PORT, else 5037)
+    ascend: dict[str, Any] = field(default_factory=dict)  # .om on a board: npu_id, tool, power_seconds, pure_data
 
     def check(self) -> None:
         if self.rounds is not None and not self.interleave:
@@ -32,6 +34,10 @@ class BenchRequest:
             raise ConfigError("--interleave needs at least two models", hint="give several MODEL files")
         if self.json_out is not None and (len(self.models) > 1 or len(self.specs) > 1):
             raise ConfigError("--json writes one result", hint="use it with one model on one target")
+        oms = [m for m in self.models if m.suffix == ".om"]
+        if oms and (len(self.models) > 1 or len(self.specs) > 1):
+            raise ConfigError(f"{oms[0].name}: an .om is benchmarked alone, on one board",
+                              hint="run `mindedge bench MODEL.om --target ssh:BOARD` once per model")
 
 
 def run_bench(req: BenchRequest, say: Say, echo: Say) -> int:
@@ -71,7 +77,16 @@ def _one(req: BenchRequest, say: Say, echo: Say, on_line: Callable[[str], None])
 
     target = open_target(req.specs[0], req.port)
     try:
-        run = bench_and_store(req.models[0], target, req.cfg, req.db, on_line=on_line, say=say)
+        if req.models[0].suffix == ".om":
+            from host_tools.bench.ascend_bench import OmBenchOptions, bench_om_and_store
+
+            cfg = req.cfg
+            opts = OmBenchOptions(loops=cfg.loops, warmup=cfg.warmup, samples=cfg.samples, accuracy=cfg.accuracy,
+                                  threshold_pct=cfg.accuracy_threshold if cfg.accuracy_threshold is not None else 0.5,
+                                  variant=cfg.variant, **req.ascend)
+            run = bench_om_and_store(req.models[0], target, opts, req.db, say=say)
+        else:
+            run = bench_and_store(req.models[0], target, req.cfg, req.db, on_line=on_line, say=say)
     finally:
         target.close()
     if req.json_out is not None:

@@ -52,7 +52,8 @@ def detect(text: str) -> str:
                          hint="give --format explicitly to see why a log of that format does not parse")
 
 
-def _latency(run: ToolRun) -> LatencyStats:
+def latency_stats(run: ToolRun) -> LatencyStats:
+    """The per-run list when the tool gave one, else only the statistics it printed (``source`` says which)."""
     if run.runs_ms:
         s = summarize(run.runs_ms)
         return LatencyStats(runs=list(run.runs_ms), min=s["min"], p50=s["p50"], p90=s["p90"], p99=s["p99"],
@@ -118,7 +119,7 @@ def build(log: Path, fmt: str = "auto", model: Path | None = None, target: str |
     run = PARSERS[chosen](text)
     kind, name = _target(chosen, target).split(":", 1)
     h2d_d2h: dict[str, Any] = {k: v for k, v in (("h2d_ms", run.h2d), ("d2h_ms", run.d2h)) if v}
-    latency = _latency(run)
+    latency = latency_stats(run)
     power, warnings = power_section(power_log, latency.mean) if power_log is not None else (None, [])
     if power is None and run.energy_j:
         power = {"energy_j": run.energy_j, "source": "ais_bench --energy_consumption"}

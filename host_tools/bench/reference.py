@@ -52,22 +52,27 @@ class Plan:
 
 def parent_onnx(model: BenchModel) -> tuple[Path | None, manifest_mod.Manifest | None, str | None]:
     """(parent ONNX, the .ms manifest, why there is none) for ``model``."""
-    man = model.manifest
-    name = model.path.name
+    return parent_onnx_of(model.path, model.manifest)
+
+
+def parent_onnx_of(path: Path, man: manifest_mod.Manifest | None) -> tuple[Path | None, manifest_mod.Manifest | None,
+                                                                            str | None]:
+    """(parent ONNX, the manifest, why there is none) for the converted model at ``path`` (.ms, .om)."""
+    name = path.name
     if man is None:
-        return None, None, f"{name} has no manifest ({manifest_mod.manifest_path(model.path).name})"
+        return None, None, f"{name} has no manifest ({manifest_mod.manifest_path(path).name})"
     parent = (man.parent or {}).get("path")
     if not parent:
         return None, man, f"the manifest of {name} names no parent model"
-    path = Path(parent)
-    if path.suffix.lower() != ".onnx":
-        return None, man, f"the parent of {name} is not ONNX ({path.name})"
-    if not path.is_file():
-        return None, man, f"the parent ONNX {path} no longer exists"
+    onnx_path = Path(parent)
+    if onnx_path.suffix.lower() != ".onnx":
+        return None, man, f"the parent of {name} is not ONNX ({onnx_path.name})"
+    if not onnx_path.is_file():
+        return None, man, f"the parent ONNX {onnx_path} no longer exists"
     want = (man.parent or {}).get("sha256")
-    if want and sha256_file(path) != want:
-        return None, man, f"the parent ONNX {path.name} changed since {name} was converted"
-    return path, man, None
+    if want and sha256_file(onnx_path) != want:
+        return None, man, f"the parent ONNX {onnx_path.name} changed since {name} was converted"
+    return onnx_path, man, None
 
 
 def onnx_sample_shape(onnx_path: Path) -> list[int]:

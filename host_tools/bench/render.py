@@ -56,6 +56,13 @@ def target_line(target: dict[str, Any]) -> str:
         where = f"adb:{target.get('serial', '?')}"
     if target.get("emulated"):
         where += " (EMULATED: host CPU)" if target.get("kind") == "adb" else " (EMULATED)"
+    if target.get("kind") == "ascend":  # an .om on a board: ascend ssh:USER@HOST (EMULATED)  soc, CANN, tool
+        where = f"ascend {target.get('target') or target.get('name') or '?'}" + (
+            " (EMULATED)" if target.get("emulated") else "")
+        parts = [str(target.get("soc_version") or ""), f"CANN {target['cann_version']}" if target.get(
+            "cann_version") else "", f"driver {target['driver_version']}" if target.get("driver_version") else "",
+            str(target.get("tool") or ""), str(target.get("model") or "")]
+        return f"{where}  {', '.join(p for p in parts if p)}"
     if target.get("kind") == "ssh":  # a Linux board: ssh:USER@HOST (EMULATED: ...)  model, OS, CPU, arch, NPU
         where = str(target.get("target") or "ssh") + (" (EMULATED)" if target.get("emulated") else "")
         parts = [str(target.get(k) or "") for k in ("model", "os_name", "cpu_model", "machine")]
@@ -89,14 +96,21 @@ def ran_line(effective: dict[str, Any] | None) -> str | None:
     return ", ".join(parts) + (f"; ignored: {', '.join(ignored)}" if ignored else "")
 
 
+def config_line(config: dict[str, Any]) -> str:
+    """device_bench's threads/loops/warmup, or a board tool's own settings (``tool`` set: ais_bench, msame)."""
+    if config.get("tool"):
+        keys = ("tool", "loop", "warmup_count", "device")
+        return " ".join(f"{k}={config[k]}" for k in keys if config.get(k) is not None)
+    return f"threads={config.get('threads')} loops={config.get('loops')} warmup={config.get('warmup')}"
+
+
 def render_summary(result: BenchResult) -> str:
     lat = result.latency_ms
     target = result.target
     lines = [
         f"model     {result.model.path}  ({result.model.bytes / 1024:.1f} KiB, sha256 {result.model.sha256[:12]})",
         f"target    {target_line(target)}",
-        f"config    threads={result.config.get('threads')} loops={result.config.get('loops')} "
-        f"warmup={result.config.get('warmup')}",
+        f"config    {config_line(result.config)}",
         f"init      {fmt_ms(result.init_ms)}   first inference {fmt_ms(result.first_ms)}",
     ]
     ran = ran_line(result.effective)
@@ -117,6 +131,14 @@ def render_summary(result: BenchResult) -> str:
     energy = result.energy_per_inference_mj
     if energy is not None:
         lines.append(f"energy    {energy:.4g} mJ per inference")
+    power = result.power or {}
+    if isinstance(power.get("load"), dict) and power["load"].get("mean_power_w") is not None:
+        idle = power.get("idle") or {}
+        lines.append(f"power     load {power['load']['mean_power_w']:.2f} W"
+                     + (f", idle {idle['mean_power_w']:.2f} W" if idle.get("mean_power_w") is not None else "")
+                     + f" ({power.get('source', '?')})")
+    elif "reading" in power and power["reading"] is None:
+        lines.append(f"power     no reading: {power.get('reason')}")
     if result.accuracy:
         lines.append(f"accuracy  {accuracy_headline(result.accuracy)}")
     lines.extend(f"warning   {w}" for w in result.warnings)

@@ -11,7 +11,8 @@ MARK = "@@mindedge:"
 SECTIONS = ("machine", "hostname", "kernel", "home", "os_release", "cpuinfo", "meminfo", "nproc", "governor",
             "device_model", "cann", "npu_smi")
 CANN_INFOS = ("${ASCEND_TOOLKIT_HOME:-/usr/local/Ascend/ascend-toolkit/latest}/*-linux/ascend_toolkit_install.info "
-              "/usr/local/Ascend/cann/*-linux/ascend_toolkit_install.info")
+              "/usr/local/Ascend/cann/*-linux/ascend_toolkit_install.info "
+              "$HOME/Ascend/ascend-toolkit/latest/*-linux/ascend_toolkit_install.info")  # the last: a non-root install
 NPU_SMI = "$(command -v npu-smi || ls /usr/local/sbin/npu-smi /usr/local/bin/npu-smi 2>/dev/null | head -n 1)"
 _COMMANDS = {
     "machine": "uname -m", "hostname": "uname -n", "kernel": "uname -r", "home": 'printf "%s\\n" "$HOME"',

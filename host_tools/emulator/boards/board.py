@@ -11,9 +11,12 @@ with ``QEMU_LD_PREFIX`` pointing at Debian's aarch64 C library, and ``uname -m``
 Faults: ``disconnect()`` kills every sshd of the board (the listener and each session: the network is gone
 mid-run), ``restart()`` brings it back on the same port with the same host key; ``quota_mb`` puts the user's
 home on a tmpfs of that size (its contents last as long as the board runs); ``disconnect_after`` seconds
-calls ``disconnect()`` by itself. ``processes()`` lists what runs on the board (its mount namespace). sshd
-gets SIGTERM when the thread that started it ends (start boards from a thread that lives as long as they do),
-so a killed test run or CLI leaves no board listening.
+calls ``disconnect()`` by itself. ``npu="310B1"`` (or ``310``, ``310B4``) installs the emulated CANN
+(``emulator/ascend``: ATC, ais_bench, msame, npu-smi stand-ins; ``npu_tools`` leaves some out) in the user's
+home and ``/usr/local/sbin``, and makes the host's Python and mindedge visible where the board's own /tmp or
+/home would hide them (the stand-ins run on them). ``processes()`` lists what runs on the board (its mount
+namespace). sshd gets SIGTERM when the thread that started it ends (start boards from a thread that lives as
+long as they do), so a killed test run or CLI leaves no board listening.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from host_tools import qemu
+from host_tools.emulator.ascend.npu import NpuConfig, for_chip
 from host_tools.emulator.boards.layout import BOARD_PATH, BOARD_UID, TOOLS_DIR, BoardLayout, check_user
 from host_tools.emulator.device import host_cpu_model
 from host_tools.emulator.sandbox import KEEP_WRITABLE, LAUNCHER, SCRATCH
@@ -42,6 +46,14 @@ AARCH64_RULE = (r":mindedge-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x
                 r":\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:{qemu}:F")
 HOST_AARCH64_RULE = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
 APT_HINT = "run `apt-get install {pkgs}` (scripts/system-deps.sh does it as root)"
+
+
+def npu_config(chip: str) -> NpuConfig:
+    try:
+        return for_chip(chip)
+    except ValueError as e:
+        raise ConfigError(str(e), hint="--npu 310B1 (Orange Pi AIpro 20T), 310B4 (Atlas 200I DK A2) or 310 "
+                          "(Atlas 200 DK)") from None
 
 
 def find_sshd() -> str:
@@ -72,7 +84,8 @@ class EmulatedBoard:
 
     def __init__(self, root: Path, *, user: str = "HwHiAiUser", port: int = 0, arch: str | None = None,
                  authorized_keys: list[str] | None = None, tools: Path | None = None, quota_mb: float | None = None,
-                 hostname: str = "mindedge-board", disconnect_after: float | None = None) -> None:
+                 hostname: str = "mindedge-board", disconnect_after: float | None = None, npu: str | None = None,
+                 npu_tools: tuple[str, ...] | None = None) -> None:
         self.layout = BoardLayout(Path(root).resolve(), check_user(user))
         self.user = user
         self.port = port
@@ -86,6 +99,8 @@ class EmulatedBoard:
         self.quota_bytes = int(quota_mb * 1_000_000) if quota_mb is not None else None
         self.hostname = hostname
         self.disconnect_after = disconnect_after
+        self.npu = npu_config(npu) if npu is not None else None
+        self.npu_tools = tuple(npu_tools) if npu_tools is not None else None
         self.proc: subprocess.Popen[bytes] | None = None
         self.namespace: str | None = None
         self._timer: threading.Timer | None = None
@@ -113,6 +128,11 @@ class EmulatedBoard:
         else:
             raise DeviceError(f"the emulated board's sshd did not start: {self._last_log_line()}",
                               hint=f"see {self.layout.log}" + ("; choose another --port" if not auto else ""))
+        if self.npu is not None:
+            from host_tools.emulator.ascend.install import TOOLS, write_toolkit
+
+            write_toolkit(self.host_path(self.layout.board_home), self.layout.board_home, self.arch, self.npu,
+                          self.layout.root / "sbin", self.npu_tools or TOOLS)
         if self.disconnect_after is not None:
             self._timer = threading.Timer(self.disconnect_after, self.disconnect)
             self._timer.daemon = True
@@ -167,10 +187,29 @@ class EmulatedBoard:
         ]
         if self.tools is not None:
             binds.append({"src": str(self.tools), "dst": TOOLS_DIR, "ro": True})
+        if self.npu is not None:
+            (lay.root / "sbin").mkdir(exist_ok=True)
+            binds.append({"src": str(lay.root / "sbin"), "dst": "/usr/local/sbin", "ro": True, "optional": True})
+            binds += self._host_python_binds()
         if self.arch != host_arch():
             binds.append({"src": str(lay.uname), "dst": "/usr/bin/uname", "ro": True})
             if not os.path.islink("/bin"):
                 binds.append({"src": str(lay.uname), "dst": "/bin/uname", "ro": True, "optional": True})
+        return binds
+
+    def _host_python_binds(self) -> list[dict[str, object]]:
+        """The host's Python, venv and mindedge at their own paths when they live under /tmp or /home (which
+        the board's own folders replace): the Ascend stand-ins run on them."""
+        import host_tools
+
+        binds: list[dict[str, object]] = []
+        wanted = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+                  Path(host_tools.__file__).resolve().parents[1]}
+        for path in sorted(wanted):
+            for top, mirror in (("/tmp", self.layout.root / "tmp"), ("/home", self.layout.home)):
+                if path.is_relative_to(top) and path != Path(top):
+                    (mirror / path.relative_to(top)).mkdir(parents=True, exist_ok=True)
+                    binds.append({"src": str(path), "dst": str(path), "ro": True})
         return binds
 
     def _log_since(self, offset: int) -> str:

@@ -49,7 +49,8 @@ def fingerprint(pub: Path) -> str:
 
 def serve(port: int = 0, root: Path | None = None, *, user: str = "HwHiAiUser", arch: str | None = None,
           key_files: Sequence[Path] | None = None, tools: Path | None = None, quota_mb: float | None = None,
-          disconnect_after: float | None = None, name: str = "emulated", echo: Callable[[str], None] = print) -> None:
+          disconnect_after: float | None = None, name: str = "emulated", npu: str | None = None,
+          echo: Callable[[str], None] = print) -> None:
     """Run an emulated board on 127.0.0.1:``port`` until interrupted (or until ``disconnect_after`` seconds
     have passed: the board then drops off the network and this returns)."""
     root = Path(root) if root is not None else default_root()
@@ -58,7 +59,7 @@ def serve(port: int = 0, root: Path | None = None, *, user: str = "HwHiAiUser", 
         raise ConfigError("no ssh public key to trust (none of ~/.ssh/id_ed25519.pub, id_ecdsa.pub, id_rsa.pub)",
                           hint="create one with `ssh-keygen -t ed25519`, or pass --key FILE.pub")
     board = EmulatedBoard(root, user=user, port=port, arch=arch, authorized_keys=read_public_keys(files),
-                          tools=tools, quota_mb=quota_mb, disconnect_after=disconnect_after)
+                          tools=tools, quota_mb=quota_mb, disconnect_after=disconnect_after, npu=npu)
     board.start()
     try:
         private = files[0].with_suffix("")
@@ -68,6 +69,9 @@ def serve(port: int = 0, root: Path | None = None, *, user: str = "HwHiAiUser", 
              f"Ubuntu 22.04-like) serving {lay.root}")
         echo(f"user {user}; trusted keys: {', '.join(map(str, files))}; host key "
              f"{fingerprint(lay.host_key.with_suffix('.pub'))} (in {lay.known_hosts})")
+        if board.npu is not None:
+            echo(f"emulated NPU {board.npu.soc_version}: CANN {board.npu.cann} stand-ins (ATC, ais_bench, msame, "
+                 "npu-smi) in ~/Ascend and /usr/local/sbin; models run with ONNX Runtime on the host CPU")
         if quota_mb is not None:
             echo(f"quota: {quota_mb:g} MB for /home/{user} (a tmpfs: emptied when the board stops)")
         if disconnect_after is not None:
