@@ -141,6 +141,9 @@ def render_summary(result: BenchResult) -> str:
         lines.append(f"power     no reading: {power.get('reason')}")
     if result.accuracy:
         lines.append(f"accuracy  {accuracy_headline(result.accuracy)}")
+        if result.accuracy.get("label_top1") is not None:
+            lines.append(f"labels    top-1 {result.accuracy['label_top1']:.1%} on {result.accuracy.get('inputs', '?')}"
+                         f" (ONNX Runtime {result.accuracy.get('reference_label_top1', float('nan')):.1%})")
     lines.extend(f"warning   {w}" for w in result.warnings)
     deploy = result.extra.get("deploy")
     if isinstance(deploy, dict):
