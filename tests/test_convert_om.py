@@ -1,6 +1,6 @@
 """ONNX -> .om: the ATC command from the ONNX and its manifest, the opset check, where ATC is found, and the .om
 manifest. ATC cannot be installed here (FACTS.md), so these tests run a recording test double of it that prints
-ATC's verbatim output (tests/fixtures/ascend); the emulated board's own ATC stand-in is not built yet."""
+ATC's verbatim output (tests/fixtures/ascend); test_ascend_board.py runs the emulated board's ATC stand-in over ssh."""
 
 from __future__ import annotations
 
