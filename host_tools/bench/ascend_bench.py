@@ -130,10 +130,14 @@ class OmBench:
         if self.tool == "msame":
             return [str(self.board.msame), "--model", om, *(["--input", inputs] if inputs else []), "--output",
                     posixpath.join(self.out, dirname), "--outfmt", "BIN", "--loop", str(loop), "--device", dev]
+        if self.tool == "msit":  # msit benchmark spells ais_bench's flags with dashes (FORMATS.md 2.1)
+            data = ["--input", inputs] if inputs else ["--pure-data-type", self.opts.pure_data or "zero"]
+            return [str(self.board.msit), "benchmark", "--om-model", om, *data, "--output", self.out,
+                    "--output-dirname", dirname, "--outfmt", "BIN", "--loop", str(loop), "--warmup-count",
+                    str(warmup), "--device", dev]
         data = ["--input", inputs] if inputs else ["--pure_data_type", self.opts.pure_data or "zero"]
-        head = ["python3", "-m", "ais_bench"] if self.tool == "ais_bench" else [str(self.board.msit), "benchmark"]
-        return [*head, "--model", om, *data, "--output", self.out, "--output_dirname", dirname, "--outfmt", "BIN",
-                "--loop", str(loop), "--warmup_count", str(warmup), "--device", dev]
+        return ["python3", "-m", "ais_bench", "--model", om, *data, "--output", self.out, "--output_dirname", dirname,
+                "--outfmt", "BIN", "--loop", str(loop), "--warmup_count", str(warmup), "--device", dev]
 
     def run_tool(self, argv: list[str], what: str) -> str:
         """Run the tool to the end (Ctrl-C: INT down the channel, then KeyboardInterrupt); its stdout."""

@@ -9,6 +9,7 @@ Python (the board sees the host's file system, read-only).
     ~/Ascend/ascend-toolkit/VERSION/ARCH-linux/ascend_toolkit_install.info
     ~/Ascend/ascend-toolkit/VERSION/python/site-packages/ais_bench/   (python3 -m ais_bench)
     ~/Ascend/ascend-toolkit/VERSION/tools/msame/out/msame
+    ~/Ascend/ascend-toolkit/VERSION/bin/msit           (msit benchmark: the ais_bench stand-in, dashed flags)
     SBIN/npu-smi                                      bound at /usr/local/sbin
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from host_tools.emulator.ascend.npu import NpuConfig, save
 from host_tools.files import atomic_write_text
 
-TOOLS = ("atc", "ais_bench", "msame", "npu-smi")
+TOOLS = ("atc", "ais_bench", "msit", "msame", "npu-smi")
 
 SET_ENV = """# CANN toolkit environment (mindedge emulated board: its tools are stand-ins)
 export ASCEND_TOOLKIT_HOME={home}/latest
@@ -42,8 +43,11 @@ emulated=mindedge: ATC, ais_bench, msame and npu-smi are stand-ins; models run w
 """
 
 
-def wrapper(module: str, npu_json: str, python: str) -> str:
-    return (f"#!/bin/sh\n# mindedge emulated {module.rsplit('.', 1)[-1]}: a stand-in, not CANN's tool\n"
+def wrapper(module: str, npu_json: str, python: str, subcommand: str | None = None) -> str:
+    """A shell wrapper running ``module`` (``subcommand``: the first argument it requires and drops)."""
+    sub = (f'[ "$1" = {subcommand} ] || {{ echo "usage: msit {subcommand} ... (mindedge emulated)" >&2; exit 2; }}\n'
+           "shift\n") if subcommand else ""
+    return (f"#!/bin/sh\n# mindedge emulated {module.rsplit('.', 1)[-1]}: a stand-in, not CANN's tool\n{sub}"
             f"MINDEDGE_NPU={shlex.quote(npu_json)} exec {shlex.quote(python)} -m {module} \"$@\"\n")
 
 
@@ -65,14 +69,14 @@ def write_toolkit(home: Path, board_home: str, arch: str, cfg: NpuConfig, sbin: 
     atomic_write_text(ver / f"{arch}-linux" / "ascend_toolkit_install.info",
                       INSTALL_INFO.format(version=cfg.cann, arch=arch, home=board_root))
     mod = "host_tools.emulator.ascend"
-    targets = {"atc": (ver / "bin" / "atc", f"{mod}.atc"),
+    targets = {"atc": (ver / "bin" / "atc", f"{mod}.atc"), "msit": (ver / "bin" / "msit", f"{mod}.ais_bench"),
                "msame": (ver / "tools" / "msame" / "out" / "msame", f"{mod}.msame"),
                "npu-smi": (sbin / "npu-smi", f"{mod}.npu_smi")}
     for tool, (path, module) in targets.items():
         path.unlink(missing_ok=True)
         if tool in tools:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, wrapper(module, npu_json, python), 0o755)
+            atomic_write_text(path, wrapper(module, npu_json, python, "benchmark" if tool == "msit" else None), 0o755)
     pkg = ver / "python" / "site-packages" / "ais_bench"
     for f in ("__init__.py", "__main__.py"):
         (pkg / f).unlink(missing_ok=True)
