@@ -71,7 +71,7 @@ from host_tools.cli_options import binary_options, say, select, target_options, 
               help="An .om: how long the power run lasts while npu-smi samples once a second (0: no power run; "
               "default 10).")
 @click.option("--pure-data", type=click.Choice(["zero", "random"]), default=None,
-              help="An .om: time ais_bench on its own zero/random data instead of the first test sample.")
+              help="An .om: time ais_bench on its own zero/random data (default: the first test sample).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Also write the mindedge.bench/1 JSON here (one model on one target; default: only the store).")
 @workspace_option
