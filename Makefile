@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUILD ?= build
 
-.PHONY: demo test bench lint setup system venv sdk native data ctest pytest clean
+.PHONY: demo test bench lint setup system venv sdk native data jvm ctest jvmtest pytest clean
 
 demo: setup
 	$(BIN)/mindedge demo --out runs/demo
 
-test: setup lint ctest pytest
+test: setup lint ctest jvmtest pytest
 
-setup: system venv sdk native data
+setup: system venv sdk native data jvm
 
 system:
 	@scripts/system-deps.sh
@@ -43,6 +43,14 @@ ctest: native
 	ctest --test-dir $(BUILD)/device_bench --output-on-failure
 	ctest --test-dir $(BUILD)/converter_driver --output-on-failure
 	ctest --test-dir $(BUILD)/aarch64/device_bench --output-on-failure
+
+jvm: venv
+	@$(BIN)/mindedge app toolchain >/dev/null
+
+# the Kotlin app's core/ on the JDK (kotlinc + JUnit 4), against vectors the host writes; its bundled assets
+jvmtest: jvm data
+	$(BIN)/mindedge app test
+	$(BIN)/mindedge app check
 
 pytest: setup
 	$(BIN)/python -m pytest -q -rs

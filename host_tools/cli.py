@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from host_tools import __version__
+from host_tools.cli_app import app
 from host_tools.cli_bench import bench, deploy
 from host_tools.cli_boards import boards
 from host_tools.cli_compare import compare_archs
@@ -152,6 +153,7 @@ def demo(out: Path, epochs: int | None, loops: int, models: str, photo_data: str
 for command in (data, train, export, convert, bench, deploy, devices, boards, results, compress, predict):
     main.add_command(command)
 main.add_command(weights)
+main.add_command(app)
 main.add_command(compare_archs)
 train.add_command(train_mobilenet_v2, "mobilenet_v2")
 

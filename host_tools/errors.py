@@ -48,3 +48,7 @@ class DeviceError(MindedgeError):
 
 class BenchmarkError(MindedgeError):
     """device_bench failed or produced unusable output."""
+
+
+class BuildError(MindedgeError):
+    """Compiling a part of mindedge (the app's Kotlin or JNI code) failed; ``detail`` has the compiler's output."""

@@ -19,6 +19,16 @@ command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 # system's sshd; on a systemd machine apt enables it: `systemctl disable --now ssh` turns it off again.
 command -v ssh >/dev/null || need+=(openssh-client)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null || need+=(openssh-server)
+# the Kotlin demo app (android_app/): its JVM parts are compiled and tested here with the JDK (kotlinc itself
+# comes from the npm registry, `mindedge app toolchain`), JUnit 4 + Hamcrest, Android's org.json (the
+# platform's own JSON classes, for core/ on the JVM); aapt2 and framework-res.apk link the app's manifest
+# and resources (no android.jar or dexer reaches this machine, so no APK).
+command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
+[ -f /usr/share/java/junit4.jar ] || need+=(junit4)
+[ -f /usr/share/java/hamcrest.jar ] || [ -f /usr/share/java/hamcrest-core.jar ] || need+=(libhamcrest-java)
+[ -f /usr/share/java/json-android.jar ] || need+=(libandroid-json-org-java)
+command -v aapt2 >/dev/null || need+=(android-sdk-build-tools)
+[ -f /usr/share/android-framework-res/framework-res.apk ] || need+=(android-framework-res)
 py="$(scripts/find-python.sh 2>/dev/null || true)"
 if [ -z "$py" ]; then
   need+=(python3 python3-venv python3-dev)

@@ -1,0 +1,154 @@
+"""The app from the host: `mindedge app assets` (specs from the .ms manifest chain, refusals), `app check`
+(bad assets exit 2 naming the file), and the Kotlin core's JUnit tests run on the JDK against the host's
+vectors, which fail when a vector disagrees."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from converters.lite import ConvertOptions, convert
+from host_tools import manifest
+from host_tools.app import jvm, toolchain, vectors
+from host_tools.cli import main
+from host_tools.data.preprocess import Preprocess
+from host_tools.models.registry import MNIST_NORMALIZATION
+from tests.onnx_models import tiny_conv_classifier
+
+REPO = Path(__file__).resolve().parents[1]
+LABELS = ["cat", "dog", "other"]
+
+
+def _run(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("app")
+
+
+def _ms(folder: Path, name: str, normalization: dict | None, channels: int, size: int, labels: list[str],
+        classes: int = 3) -> Path:
+    src = tiny_conv_classifier(folder / f"{name}.onnx", channels=channels, size=size, classes=classes)
+    manifest.save(manifest.describe(src, "onnx", inputs=[manifest.TensorSpec("x", [1, channels, size, size])],
+                                    outputs=[manifest.TensorSpec("y", [1, classes], layout="NC")],
+                                    normalization=normalization, labels=labels), src)
+    return convert(src, folder / f"{name}.ms", ConvertOptions(verify_samples=0), say=lambda _m: None).output
+
+
+@pytest.fixture(scope="module")
+def rgb_ms(work: Path) -> Path:
+    return _ms(work, "photos", Preprocess.for_size(24).record(), 3, 24, LABELS)
+
+
+@pytest.fixture(scope="module")
+def grey_ms(work: Path) -> Path:
+    return _ms(work, "digits", MNIST_NORMALIZATION, 1, 28, [str(i) for i in range(10)], classes=10)
+
+
+def test_assets_carry_the_spec_from_the_manifest_chain(tmp_path, rgb_ms, grey_ms):
+    app = tmp_path / "app"
+    r = _run("app", "assets", rgb_ms, grey_ms, "--app", app, "--name", "photos", "--name", "digits")
+    assert r.exit_code == 0, r.output
+    models = app / "app" / "src" / "main" / "assets" / "models"
+    assert json.loads((models / "index.json").read_text())["models"] == ["photos", "digits"]
+    spec = json.loads((models / "photos.json").read_text())
+    assert spec["input"] == {"name": "x", "shape": [1, 24, 24, 3], "layout": "NHWC", "dtype": "float32"}
+    assert spec["preprocess"]["color"] == "rgb" and spec["preprocess"]["resize"] == 27
+    assert spec["labels"] == LABELS and spec["output"]["classes"] == 3
+    assert (models / "photos.ms").read_bytes() == rgb_ms.read_bytes()
+    grey = json.loads((models / "digits.json").read_text())
+    assert grey["preprocess"] == {"color": "grey", "resize": 28, "crop": 28, "interpolation": "bilinear",
+                                  "scale": 1 / 255, "mean": [MNIST_NORMALIZATION["mean"][0]],
+                                  "std": [MNIST_NORMALIZATION["std"][0]]}
+    r = _run("app", "check", "--app", app)
+    assert r.exit_code == 0 and r.output.count(" ok") == 2, r.output
+
+
+def test_assets_refuse_what_the_app_cannot_reproduce_and_keep_the_old_ones(tmp_path, work, rgb_ms):
+    app = tmp_path / "app"
+    assert _run("app", "assets", rgb_ms, "--app", app).exit_code == 0
+    bare = tmp_path / "bare.ms"
+    shutil.copyfile(rgb_ms, bare)  # no manifest beside it
+    r = _run("app", "assets", bare, "--app", app)
+    assert r.exit_code == 2 and "has no manifest" in r.output
+    odd = _ms(work, "odd", {**Preprocess.for_size(24).record(), "formula": "x / 127.5 - 1"}, 3, 24, LABELS)
+    r = _run("app", "assets", odd, "--app", app)
+    assert r.exit_code == 2 and "formula" in r.output
+    short = _ms(work, "short", Preprocess.for_size(24).record(), 3, 24, ["cat", "dog"], classes=3)
+    r = _run("app", "assets", short, "--app", app)
+    assert r.exit_code == 2 and "3 classes but the manifest has 2 labels" in r.output
+    cut = tmp_path / "cut.ms"
+    cut.write_bytes(rgb_ms.read_bytes()[:100])
+    shutil.copyfile(manifest.manifest_path(rgb_ms), manifest.manifest_path(cut))
+    r = _run("app", "assets", cut, "--app", app)
+    assert r.exit_code == 2 and "truncated" in r.output
+    models = app / "app" / "src" / "main" / "assets" / "models"
+    assert json.loads((models / "index.json").read_text())["models"] == ["photos"]  # nothing changed
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing_field", "labels", "input"])
+def test_check_names_the_bad_file(tmp_path, rgb_ms, damage):
+    app = tmp_path / "app"
+    assert _run("app", "assets", rgb_ms, "--app", app).exit_code == 0
+    models = app / "app" / "src" / "main" / "assets" / "models"
+    spec_file = models / "photos.json"
+    spec = json.loads(spec_file.read_text())
+    if damage == "truncated":
+        (models / "photos.ms").write_bytes((models / "photos.ms").read_bytes()[:-10])
+    elif damage == "missing_field":
+        del spec["output"]["classes"]
+    elif damage == "labels":
+        spec["labels"] = spec["labels"][:2]
+    else:
+        spec["input"]["shape"] = [1, 7, 7, 3]
+    spec_file.write_text(json.dumps(spec))
+    r = _run("app", "check", "--app", app)
+    want = {"truncated": "photos.ms: does not match", "missing_field": "field 'output.classes' is missing",
+            "labels": "2 labels for 3 output classes", "input": "does not fit the 24 x 24 crop"}[damage]
+    assert r.exit_code == 2 and want in r.output and "photos" in r.output, r.output
+
+
+@pytest.fixture(scope="module")
+def host_vectors(work: Path) -> Path:
+    out = work / "vectors"
+    vectors.write(out, progress=lambda _m: None)
+    return out
+
+
+def test_vectors_are_real_images_with_the_hosts_tensors(host_vectors):
+    doc = json.loads((host_vectors / "vectors.json").read_text())
+    names = [c["name"] for c in doc["cases"]]
+    assert any(n.startswith("mnist") for n in names) and any("grey24" in n for n in names)
+    case = next(c for c in doc["cases"] if c["name"].endswith("_wide16"))
+    assert (case["width"], case["height"]) == (32, 20)
+    px = np.fromfile(host_vectors / case["argb"], "<i4")
+    assert px.size == 32 * 20 and np.all((px.view("<u4") >> 24) == 0xFF)
+    assert np.fromfile(host_vectors / case["expected"], "<f4").size == 3 * 16 * 16
+
+
+def test_kotlin_core_tests_pass_on_the_hosts_vectors_and_fail_on_a_wrong_one(host_vectors, tmp_path):
+    tc = toolchain.find(lambda _m: None)
+    run = jvm.run_core_tests(tc, REPO, {"mindedge.vectors": str(host_vectors)})
+    assert run.ok and run.tests >= 16, run.output
+    bad = tmp_path / "bad"
+    shutil.copytree(host_vectors, bad)
+    doc = json.loads((bad / "vectors.json").read_text())
+    case = next(c for c in doc["cases"] if c["name"].startswith("mnist"))
+    x = np.fromfile(bad / case["expected"], "<f4")
+    x[100] += 1e-5  # a preprocessing that is off by one part in 10^5
+    x.tofile(bad / case["expected"])
+    run = jvm.run_core_tests(tc, REPO, {"mindedge.vectors": str(bad)}, only=["io.mindedge.core.PreprocessorParityTest"])
+    assert not run.ok and case["name"] in run.output
+
+
+def test_kotlin_tests_fail_without_the_vectors():
+    tc = toolchain.find(lambda _m: None)
+    run = jvm.run_core_tests(tc, REPO, {}, only=["io.mindedge.core.PreprocessorParityTest"])
+    assert not run.ok and "mindedge.vectors" in run.output
