@@ -89,9 +89,12 @@ def app_assets(models: tuple[Path, ...], app: Path | None, names: tuple[str, ...
 @app.command("check")
 @APP_OPTION
 def app_check(app: Path | None) -> None:
-    """Verify the bundled models against their specs (sha256, size, labels, input); exit 2 naming a bad file."""
+    """Link the app's manifest and resources with aapt2 and verify the bundled models against their specs
+    (sha256, size, labels, input); exit 2 naming a bad file."""
     from host_tools.app.assets import check, models_dir
+    from host_tools.app.resources import link
 
+    click.echo(link(_app(app)))
     lines = check(_app(app))
     for line in lines:
         click.echo(line)

@@ -28,6 +28,12 @@ def _run(*args: object):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def _app_copy(dest: Path) -> Path:
+    """The repository's android_app (sources, manifest, resources; no bundled models) at ``dest``."""
+    shutil.copytree(REPO / "android_app", dest, ignore=shutil.ignore_patterns("models", "build"))
+    return dest
+
+
 @pytest.fixture(scope="module")
 def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("app")
@@ -53,7 +59,7 @@ def grey_ms(work: Path) -> Path:
 
 
 def test_assets_carry_the_spec_from_the_manifest_chain(tmp_path, rgb_ms, grey_ms):
-    app = tmp_path / "app"
+    app = _app_copy(tmp_path / "app")
     r = _run("app", "assets", rgb_ms, grey_ms, "--app", app, "--name", "photos", "--name", "digits")
     assert r.exit_code == 0, r.output
     models = app / "app" / "src" / "main" / "assets" / "models"
@@ -95,7 +101,7 @@ def test_assets_refuse_what_the_app_cannot_reproduce_and_keep_the_old_ones(tmp_p
 
 @pytest.mark.parametrize("damage", ["truncated", "missing_field", "labels", "input"])
 def test_check_names_the_bad_file(tmp_path, rgb_ms, damage):
-    app = tmp_path / "app"
+    app = _app_copy(tmp_path / "app")
     assert _run("app", "assets", rgb_ms, "--app", app).exit_code == 0
     models = app / "app" / "src" / "main" / "assets" / "models"
     spec_file = models / "photos.json"
@@ -113,6 +119,21 @@ def test_check_names_the_bad_file(tmp_path, rgb_ms, damage):
     want = {"truncated": "photos.ms: does not match", "missing_field": "field 'output.classes' is missing",
             "labels": "2 labels for 3 output classes", "input": "does not fit the 24 x 24 crop"}[damage]
     assert r.exit_code == 2 and want in r.output and "photos" in r.output, r.output
+
+
+def test_check_links_the_resources_and_reports_aapt2s_error(tmp_path):
+    app = _app_copy(tmp_path / "app")
+    r = _run("app", "check", "--app", app)
+    assert r.exit_code == 0 and "link with aapt2" in r.output, r.output
+    layout = app / "app" / "src" / "main" / "res" / "layout" / "activity_main.xml"
+    layout.write_text(layout.read_text().replace("@string/pick_photo", "@string/no_such_string"))
+    r = _run("app", "check", "--app", app)
+    assert r.exit_code == 2 and "aapt2 link failed" in r.output and "no_such_string" in r.output, r.output
+    layout.write_text(layout.read_text().replace("@string/no_such_string", "@string/pick_photo"))
+    manifest_file = app / "app" / "src" / "main" / "AndroidManifest.xml"
+    manifest_file.write_text(manifest_file.read_text().replace("<manifest ", '<manifest package="x.y" '))
+    r = _run("app", "check", "--app", app)
+    assert r.exit_code == 2 and "remove package=" in r.output
 
 
 @pytest.fixture(scope="module")
