@@ -88,3 +88,23 @@ def results_import(log: Path, fmt: str, model: Path | None, target: str | None, 
     with open_store(paths.results_db(workspace)) as store:
         rid = import_log(store, log, fmt, model, target, power_log)
     click.echo(f"imported {log} as result #{rid}")
+
+
+@results.command("pull-app")
+@click.option("--serial", default=None, help="The phone (default: the only one connected).")
+@workspace_option
+def results_pull_app(serial: str | None, workspace: Path | None) -> None:
+    """Store the benchmark results the demo app wrote on a phone (its benchmark screen's JSON files)."""
+    from host_tools import paths
+    from host_tools.app.pull import pull
+    from host_tools.bench.store import open_store
+    from host_tools.cli_options import say
+    from host_tools.targets.registry import open_target
+
+    target = open_target(f"adb:{serial}" if serial else "adb")
+    try:
+        with open_store(paths.results_db(workspace)) as store:
+            ids = pull(target, store, say)
+    finally:
+        target.close()
+    click.echo(f"{len(ids)} app result(s) stored" + (f": #{', #'.join(map(str, ids))}" if ids else ""))

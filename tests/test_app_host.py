@@ -173,3 +173,35 @@ def test_kotlin_tests_fail_without_the_vectors():
     tc = toolchain.find(lambda _m: None)
     run = jvm.run_core_tests(tc, REPO, {}, only=["io.mindedge.core.PreprocessorParityTest"])
     assert not run.ok and "mindedge.vectors" in run.output
+
+
+def test_pull_app_stores_what_the_kotlin_report_wrote(tmp_path, host_vectors):
+    """The document the app's BenchReport writes (made here by the Kotlin test) is pulled from an emulated
+    phone into the store; a file that is not a bench document is skipped and left on the phone."""
+    from host_tools.bench.store import open_store
+    from tests.phone_fixtures import lab
+
+    out = tmp_path / "kotlin-out"
+    out.mkdir()
+    run = jvm.run_core_tests(toolchain.find(lambda _m: None), REPO, {"mindedge.vectors": str(host_vectors),
+                                                                     "mindedge.out": str(out)},
+                             only=["io.mindedge.core.BenchReportTest"])
+    assert run.ok, run.output
+    [report] = list(out.glob("*.json"))
+    with lab(tmp_path / "lab") as the_lab:
+        ph = the_lab.phone()
+        bench = ph.device.sdcard / "Android" / "data" / "io.mindedge.demo" / "files" / "bench"
+        bench.mkdir(parents=True)
+        shutil.copyfile(report, bench / report.name)
+        (bench / "broken.json").write_text('{"schema": "mindedge.bench/1"')
+        ws = tmp_path / "ws"
+        r = _run("results", "pull-app", "--workspace", ws)
+        assert r.exit_code == 0 and "1 app result(s) stored" in r.output and "skipped" in r.output, r.output
+        assert (bench / "imported" / report.name).is_file() and (bench / "broken.json").is_file()
+        again = _run("results", "pull-app", "--workspace", ws)
+        assert "0 app result(s) stored" in again.output
+    with open_store(ws / "results.db", create=False) as store:
+        got = store.get(1)
+    assert got.target.startswith("app:") and got.result.target["kind"] == "app"
+    assert got.result.latency_ms.runs == [2.0, 1.0, 3.0] and got.result.latency_ms.p50 == 2.0
+    assert got.result.init_ms == 12.5 and got.result.config["threads"] == 2
