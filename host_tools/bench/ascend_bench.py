@@ -53,6 +53,9 @@ Say = Callable[[str], object]
 OM_MAGIC = b"IMOD"  # ATC's ModelFileHeader magic 0x444F4D49
 MSAME_MAX_LOOP = 100
 IDLE_TIMEOUT_S = 15.0
+# what ais_bench/msit (and msame) print as their timed loop starts and once it is over (FORMATS.md 2.2, 2.4)
+LOAD_STARTS = ("warm up", "Inference time:")
+LOAD_ENDS = ("loop inference exec", "Performance Summary", "Inference average time")
 
 
 @dataclass
@@ -139,13 +142,16 @@ class OmBench:
         return ["python3", "-m", "ais_bench", "--model", om, *data, "--output", self.out, "--output_dirname", dirname,
                 "--outfmt", "BIN", "--loop", str(loop), "--warmup_count", str(warmup), "--device", dev]
 
-    def run_tool(self, argv: list[str], what: str) -> str:
-        """Run the tool to the end (Ctrl-C: INT down the channel, then KeyboardInterrupt); its stdout."""
+    def run_tool(self, argv: list[str], what: str, on_text: Callable[[str], None] | None = None) -> str:
+        """Run the tool to the end (Ctrl-C: INT down the channel, then KeyboardInterrupt); its stdout.
+        ``on_text`` sees the stdout as it arrives."""
         out: list[bytes] = []
 
         def keep(stream: int, data: bytes) -> None:
             if stream == 1:
                 out.append(data)
+                if on_text is not None:
+                    on_text(data.decode(errors="replace"))
 
         run = self.target.start(self.board.shell(argv), on_output=keep)
         try:
@@ -204,11 +210,20 @@ class OmBench:
                 self.measured.warnings.append(f"npu-smi watch gave {len(sampler.rows)} idle samples in "
                                               f"{IDLE_TIMEOUT_S:g} s: {sampler.error.strip()[:160]}")
             start = time.monotonic()
+            window: dict[str, float] = {}
+
+            def mark(text: str) -> None:  # the load is the timed loop, not the tool's start-up and model load
+                now = time.monotonic()
+                if "start" not in window and any(m in text for m in LOAD_STARTS):
+                    window["start"] = now
+                if any(m in text for m in LOAD_ENDS):
+                    window["end"] = now
+
             done = 0
             while done < total and time.monotonic() - start < max(3 * self.opts.power_seconds, 30):
-                self.run_tool(self.argv(first, "power", per_run, 0), "power")
+                self.run_tool(self.argv(first, "power", per_run, 0), "power", mark)
                 done += per_run
-            sampler.load = (start, time.monotonic())
+            sampler.load = (window.get("start", start), window.get("end", time.monotonic()))
         finally:
             sampler.stop()
             power, state, warnings = sampler.section(self.measured.timing.compute.get("mean")
