@@ -123,7 +123,8 @@ class OmBench:
         self.board = probe(target)
         self.tool = self.board.bench_tool(opts.tool)
         self.measured = Measured(warnings=check_soc(self.man, self.board, model))
-        self.scratch = posixpath.join(target.root, "ascend", f"{model.stem}-{sha256_file(model)[:12]}")
+        self.sha256 = sha256_file(model)
+        self.scratch = posixpath.join(target.root, "ascend", f"{model.stem}-{self.sha256[:12]}")
         self.out = posixpath.join(self.scratch, f"out-{new_token()}")
         self.emulated = props.get("emulated") == "true"
 
@@ -145,15 +146,11 @@ class OmBench:
     def run_tool(self, argv: list[str], what: str, on_text: Callable[[str], None] | None = None) -> str:
         """Run the tool to the end (Ctrl-C: INT down the channel, then KeyboardInterrupt); its stdout.
         ``on_text`` sees the stdout as it arrives."""
-        out: list[bytes] = []
+        def watch(stream: int, data: bytes) -> None:
+            if stream == 1 and on_text is not None:
+                on_text(data.decode(errors="replace"))
 
-        def keep(stream: int, data: bytes) -> None:
-            if stream == 1:
-                out.append(data)
-                if on_text is not None:
-                    on_text(data.decode(errors="replace"))
-
-        run = self.target.start(self.board.shell(argv), on_output=keep)
+        run = self.target.start(self.board.shell(argv), on_output=watch)
         try:
             res = run.wait()
         except KeyboardInterrupt:
@@ -162,7 +159,7 @@ class OmBench:
                 run.wait()
             finally:
                 raise KeyboardInterrupt from None
-        text = b"".join(out).decode(errors="replace") or res.stdout
+        text = res.stdout
         if res.exit_code != 0:
             errors = [ln.strip() for ln in (text + res.stderr).splitlines() if "[ERROR]" in ln or "Error" in ln]
             raise BenchmarkError(f"{self.tool} failed in the {what} run (exit {res.exit_code}): "
@@ -286,7 +283,7 @@ class OmBench:
         man = self.man
         return BenchResult(
             tool_version=f"{self.tool}{' (emulated)' if self.emulated else ''}", target=target,
-            model=ModelInfo(path=str(self.model), sha256=sha256_file(self.model), bytes=self.model.stat().st_size,
+            model=ModelInfo(path=str(self.model), sha256=self.sha256, bytes=self.model.stat().st_size,
                             inputs=[{"name": t.name, "shape": t.shape, "dtype": t.dtype, "layout": t.layout}
                                     for t in (man.inputs if man else [])]),
             config={"tool": self.tool, "loop": self.opts.loops, "warmup_count": self.opts.warmup,

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from host_tools.emulator.ascend.npu import busy, load
-from host_tools.emulator.ascend.runner import StandInError, input_files, load_om, save_output
+from host_tools.emulator.ascend.runner import StandInError, exit_code, input_files, load_om, save_output
 
 RULE = "[INFO] -----------------Performance Summary------------------"
 END = "[INFO] ------------------------------------------------------"
@@ -113,14 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    try:
-        return run(args)
-    except StandInError as e:
-        print(f"[ERROR] {e}", flush=True)
-        return 1
-    except KeyboardInterrupt:
-        print("[INFO] interrupted", flush=True)
-        return 130
+    return exit_code(lambda: run(args), "[INFO] interrupted")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from converters.aipp import parse_text
+from converters.atc import MAX_OPSET, PRECISIONS  # ATC's own limits, as the host knows them
 from host_tools.emulator.ascend import om_file
 from host_tools.emulator.ascend.npu import load
 from host_tools.errors import ModelError
 
 SOCS = ("Ascend310", "Ascend310B1", "Ascend310B4", "Ascend310P3", "Ascend910B")
-PRECISIONS = ("force_fp16", "allow_mix_precision", "allow_fp32_to_fp16", "must_keep_origin_dtype", "force_fp32")
-MAX_OPSET = 18
 START = "ATC start working now, please wait for a moment."
 SUCCESS = "ATC run success, welcome to the next use."
 FAILED = "ATC run failed, Please check the detail log, Try 'atc --help' for more information"

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from host_tools.emulator.ascend.npu import busy, load
-from host_tools.emulator.ascend.runner import StandInError, input_files, load_om, save_output
+from host_tools.emulator.ascend.runner import StandInError, exit_code, input_files, load_om, save_output
 
 LONG = ["model=", "input=", "output=", "outfmt=", "loop=", "device=", "debug=", "profiler=", "dump=", "help"]
 
@@ -80,13 +80,7 @@ def main(argv: list[str]) -> int:
         print("msame --model <om> --input <bin[,bin] | dir> --output <dir> --outfmt TXT|BIN --loop <1-100> "
               "(mindedge emulated)")
         return 0
-    try:
-        return run(opts)
-    except StandInError as e:
-        print(f"[ERROR] {e}", flush=True)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return exit_code(lambda: run(opts))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ its input files read as the NPU would take them (uint8 NHWC through AIPP, else f
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,16 @@ def save_output(arr: np.ndarray, dst: Path, fmt: str) -> None:
         np.savetxt(dst.with_suffix(".txt"), arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr)
     else:
         arr.tofile(dst.with_suffix(".bin"))
+
+
+def exit_code(run: Callable[[], int], interrupted: str | None = None) -> int:
+    """``run()``'s exit code, a StandInError as the tools' ``[ERROR]`` line and exit 1, Ctrl-C as 130."""
+    try:
+        return run()
+    except StandInError as e:
+        print(f"[ERROR] {e}", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        if interrupted:
+            print(interrupted, flush=True)
+        return 130
