@@ -47,8 +47,8 @@ ctest: native
 jvm: venv
 	@$(BIN)/mindedge app toolchain >/dev/null
 
-# the Kotlin app's core/ on the JDK (kotlinc + JUnit 4), against vectors the host writes; its bundled assets
-jvmtest: jvm data
+# the Kotlin app's core/ and its JNI classifier (built for the host) on the JDK, against vectors the host writes; its bundled assets
+jvmtest: jvm data sdk
 	$(BIN)/mindedge app test
 	$(BIN)/mindedge app check
 

@@ -52,18 +52,20 @@ def app_vectors(out: Path) -> None:
 @app.command("test")
 @APP_OPTION
 def app_test(app: Path | None) -> None:
-    """Compile the app's core/ with kotlinc and run its JUnit tests on the JDK, against fresh host vectors."""
+    """Compile the app's core/ with kotlinc and run its JUnit tests on the JDK, against fresh host vectors; the JNI
+    classifier is built for this machine and run through the same Kotlin class the app uses."""
     import tempfile
 
-    from host_tools.app import jvm, vectors
+    from host_tools.app import jvm, suite
     from host_tools.app.toolchain import find
 
     root = _app(app).parent
     tc = find(say)
     with tempfile.TemporaryDirectory(prefix="mindedge-vectors-") as tmp:
-        vectors.write(Path(tmp), progress=lambda _m: None)
-        say("compiling android_app/core with kotlinc and running its JUnit tests ...")
-        run = jvm.run_core_tests(tc, root, {"mindedge.vectors": tmp})
+        ready = suite.prepare(tc, root, Path(tmp), say)
+        say("compiling android_app/core with kotlinc and running its JUnit tests (core, parity, JNI classifier, "
+            "golden photos) ...")
+        run = jvm.run_core_tests(tc, root, ready.properties, ready.env)
     click.echo(run.output.rstrip())
     if not run.ok:
         say(f"mindedge: error: the app's JVM tests failed ({run.failures} of {run.tests})")

@@ -72,20 +72,25 @@ def test_classes(folder: Path) -> list[str]:
     return names
 
 
-def run_core_tests(tc: Toolchain, root: Path, properties: dict[str, str], library_path: Path | None = None,
-                   only: list[str] | None = None) -> TestRun:
-    """Compile and run ``core``'s JUnit tests; ``properties`` become ``-D`` system properties."""
+def test_classpath(tc: Toolchain, root: Path, resources: Path | None = None) -> list[Path]:
+    """``core`` and its compiled tests, their resources (``resources`` instead, when given) and the jars they
+    need (compiled when changed)."""
     core = build_core(tc, root)
     test_src = root / CORE / "src" / "test" / "kotlin"
     deps = [core, tc.jars["json"], tc.jars["junit"], tc.jars["hamcrest"]]
     tests = compile_jar(tc, _sources(test_src), deps, paths.build_dir() / "jvm" / "core-tests.jar")
-    classes = only or test_classes(test_src)
-    cp = os.pathsep.join(map(str, [tests, *deps, tc.kotlin_stdlib]))
+    return [tests, resources or root / CORE / "src" / "test" / "resources", *deps, tc.kotlin_stdlib]
+
+
+def run_core_tests(tc: Toolchain, root: Path, properties: dict[str, str], env: dict[str, str] | None = None,
+                   only: list[str] | None = None, resources: Path | None = None) -> TestRun:
+    """Compile and run ``core``'s JUnit tests; ``properties`` become ``-D`` system properties, ``env`` is added
+    to the JVM's environment (the JNI library's runtime)."""
+    cp = os.pathsep.join(map(str, test_classpath(tc, root, resources)))
+    classes = only or test_classes(root / CORE / "src" / "test" / "kotlin")
     props = [f"-D{k}={v}" for k, v in properties.items()]
-    if library_path is not None:
-        props.append(f"-Djava.library.path={library_path}")
     proc = subprocess.run([tc.java, "-ea", *props, "-cp", cp, "org.junit.runner.JUnitCore", *classes],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
     out = proc.stdout + proc.stderr
     ran = re.search(r"OK \((\d+) tests?\)", out)
     failed = re.search(r"Tests run: (\d+),\s+Failures: (\d+)", out)

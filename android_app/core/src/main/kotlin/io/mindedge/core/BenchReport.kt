@@ -17,6 +17,7 @@ data class BenchReport(
     val appVersion: String,
     val startedAt: String, // ISO-8601
     val warnings: List<String> = emptyList(),
+    val interrupted: Boolean = false, // stopped before all `loops` timed runs (the runs so far are kept)
 ) {
     fun toJson(): JSONObject {
         val target = JSONObject().put("kind", "app").put("emulated", device["emulated"] == "true")
@@ -40,7 +41,7 @@ data class BenchReport(
             .put("latency_ms", lat)
             .put("memory", JSONObject())
             .put("throughput_ips", if (latency.mean > 0) 1000.0 / latency.mean else JSONObject.NULL)
-            .put("interrupted", false)
+            .put("interrupted", interrupted)
             .put("warnings", JSONArray(warnings))
             .put("started_at", startedAt)
             .put("app", JSONObject().put("model_name", spec.name).put("version", appVersion))
