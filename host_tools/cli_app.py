@@ -43,10 +43,12 @@ def app_toolchain() -> None:
 @app.command("vectors")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder to write.")
 def app_vectors(out: Path) -> None:
-    """Write the preprocessing and statistics test vectors the app's Kotlin tests compare against."""
-    from host_tools.app.vectors import write
+    """Write the test vectors the app's Kotlin tests compare against: preprocessing and statistics, and the
+    classifier's model, photos and host answers (in OUT/classifier)."""
+    from host_tools.app import classifier_vectors, vectors
 
-    click.echo(str(write(out, progress=say)))
+    click.echo(str(vectors.write(out, progress=say)))
+    click.echo(str(classifier_vectors.write(out / "classifier", say)))
 
 
 @app.command("test")

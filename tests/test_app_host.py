@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from converters.lite import ConvertOptions, convert
 from host_tools import manifest
-from host_tools.app import jvm, toolchain, vectors
+from host_tools.app import jvm, suite, toolchain
 from host_tools.cli import main
 from host_tools.data.preprocess import Preprocess
 from host_tools.models.registry import MNIST_NORMALIZATION
@@ -137,10 +137,14 @@ def test_check_links_the_resources_and_reports_aapt2s_error(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def host_vectors(work: Path) -> Path:
-    out = work / "vectors"
-    vectors.write(out, progress=lambda _m: None)
-    return out
+def jvm_suite(work: Path) -> suite.Suite:
+    """The vectors, the classifier vectors and the JNI library, as `mindedge app test` makes them."""
+    return suite.prepare(toolchain.find(lambda _m: None), REPO, work / "vectors", say=lambda _m: None)
+
+
+@pytest.fixture(scope="module")
+def host_vectors(jvm_suite: suite.Suite) -> Path:
+    return Path(jvm_suite.properties["mindedge.vectors"])
 
 
 def test_vectors_are_real_images_with_the_hosts_tensors(host_vectors):
@@ -154,10 +158,10 @@ def test_vectors_are_real_images_with_the_hosts_tensors(host_vectors):
     assert np.fromfile(host_vectors / case["expected"], "<f4").size == 3 * 16 * 16
 
 
-def test_kotlin_core_tests_pass_on_the_hosts_vectors_and_fail_on_a_wrong_one(host_vectors, tmp_path):
+def test_kotlin_core_tests_pass_on_the_hosts_vectors_and_fail_on_a_wrong_one(jvm_suite, host_vectors, tmp_path):
     tc = toolchain.find(lambda _m: None)
-    run = jvm.run_core_tests(tc, REPO, {"mindedge.vectors": str(host_vectors)})
-    assert run.ok and run.tests >= 16, run.output
+    run = jvm.run_core_tests(tc, REPO, jvm_suite.properties, jvm_suite.env)
+    assert run.ok and run.tests >= 27, run.output
     bad = tmp_path / "bad"
     shutil.copytree(host_vectors, bad)
     doc = json.loads((bad / "vectors.json").read_text())
@@ -205,3 +209,83 @@ def test_pull_app_stores_what_the_kotlin_report_wrote(tmp_path, host_vectors):
     assert got.target.startswith("app:") and got.result.target["kind"] == "app"
     assert got.result.latency_ms.runs == [2.0, 1.0, 3.0] and got.result.latency_ms.p50 == 2.0
     assert got.result.init_ms == 12.5 and got.result.config["threads"] == 2
+
+
+# ---- the JNI classifier: Kotlin -> libmindedge_jni (device_bench's Runner) -> MindSpore Lite, on the JVM ----------
+
+CLASSIFIER = ["io.mindedge.core.LiteClassifierTest"]
+
+
+def test_the_classifier_vectors_hold_real_photos_and_the_hosts_answers(host_vectors):
+    doc = json.loads((host_vectors / "classifier" / "classifier.json").read_text())
+    cases = {c["name"]: c for c in doc["cases"]}
+    assert {"chelsea", "coffee", "astronaut"} <= set(cases) and sum(n.startswith(("cat", "dog")) for n in cases) == 4
+    assert 281 <= cases["chelsea"]["host_top1"] <= 285 and cases["coffee"]["host_top1"] == 967
+    logits = np.fromfile(host_vectors / "classifier" / cases["chelsea"]["logits"], "<f4")
+    assert logits.size == 1000 and int(logits.argmax()) == cases["chelsea"]["host_top1"]
+    spec = json.loads((host_vectors / "classifier" / doc["spec"]).read_text())
+    assert spec["input"]["shape"] == [1, 224, 224, 3] and spec["preprocess"]["resize"] == 256
+
+
+def _bad_copy(host_vectors: Path, tmp_path: Path, change) -> Path:
+    bad = tmp_path / "bad"
+    shutil.copytree(host_vectors, bad)
+    path = bad / "classifier" / "classifier.json"
+    doc = json.loads(path.read_text())
+    change(bad / "classifier", doc)
+    path.write_text(json.dumps(doc))
+    return bad
+
+
+def test_the_jni_tests_fail_on_logits_off_by_2e5_or_another_top1(jvm_suite, host_vectors, tmp_path):
+    tc = toolchain.find(lambda _m: None)
+
+    def nudge(folder: Path, doc: dict) -> None:
+        case = next(c for c in doc["cases"] if c["name"] == "coffee")
+        x = np.fromfile(folder / case["logits"], "<f4")
+        x[500] += 2e-5
+        x.tofile(folder / case["logits"])
+
+    bad = _bad_copy(host_vectors, tmp_path, nudge)
+    run = jvm.run_core_tests(tc, REPO, {**jvm_suite.properties, "mindedge.vectors": str(bad)}, jvm_suite.env,
+                             only=CLASSIFIER)
+    assert not run.ok and "coffee: max |logit - device_bench's|" in run.output, run.output
+
+    def other_top1(_folder: Path, doc: dict) -> None:
+        next(c for c in doc["cases"] if c["name"] == "astronaut")["host_top1"] = 1
+
+    shutil.rmtree(bad)
+    bad = _bad_copy(host_vectors, tmp_path, other_top1)
+    run = jvm.run_core_tests(tc, REPO, {**jvm_suite.properties, "mindedge.vectors": str(bad)}, jvm_suite.env,
+                             only=CLASSIFIER)
+    assert not run.ok and "astronaut: top-1 against mindedge predict's" in run.output, run.output
+
+
+def test_the_golden_test_fails_when_a_photo_should_get_another_label(jvm_suite, tmp_path):
+    golden = json.loads((REPO / "android_app/core/src/test/resources/golden.json").read_text())
+    golden["photos"][1]["top1"] = ["968"]  # the espresso must now be a cup (968): it is not
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / "golden.json").write_text(json.dumps(golden))
+    run = jvm.run_core_tests(toolchain.find(lambda _m: None), REPO, jvm_suite.properties, jvm_suite.env,
+                             only=["io.mindedge.core.GoldenPhotoTest"], resources=resources)
+    assert not run.ok and "a cup of espresso (scikit-image's coffee): top-1 967 not in [968]" in run.output, run.output
+
+
+def test_without_the_jni_library_the_classifier_tests_fail(jvm_suite):
+    props = {k: v for k, v in jvm_suite.properties.items() if k != "mindedge.jni.library"}
+    run = jvm.run_core_tests(toolchain.find(lambda _m: None), REPO, props, jvm_suite.env, only=CLASSIFIER)
+    assert not run.ok and "mindedge_jni" in run.output, run.output
+
+
+def test_the_android_build_without_the_lite_package_fails_with_the_readme_sentence(tmp_path):
+    """CMake as Gradle runs it for Android, without MSLITE_ANDROID_ROOT: the sentence Gradle also prints."""
+    import subprocess
+
+    sentence = ("MSLITE_ANDROID_ROOT is not set: download the MindSpore Lite Android package "
+                "(mindspore-lite-2.0.0-android-aarch64.tar.gz), unpack it and set MSLITE_ANDROID_ROOT to that folder")
+    proc = subprocess.run(["cmake", "-S", str(REPO / "android_app/app/src/main/cpp"), "-B", str(tmp_path / "b"),
+                           "-DANDROID=ON"], capture_output=True, text=True)
+    assert proc.returncode != 0 and sentence in " ".join(proc.stderr.split()), proc.stderr
+    gradle = (REPO / "android_app/app/build.gradle.kts").read_text()
+    assert sentence in " ".join(gradle.replace('" +\n', "").replace('"', " ").split())

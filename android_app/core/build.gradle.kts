@@ -11,5 +11,10 @@ dependencies {
     testImplementation("junit:junit:4.13.2")
 }
 
-// The parity tests read the host's vectors: `mindedge app vectors --out build/vectors` first.
-tasks.test { systemProperty("mindedge.vectors", layout.buildDirectory.dir("vectors").get().asFile.path) }
+// The tests read the host's vectors (`mindedge app vectors --out core/build/vectors` first); the JNI classifier
+// tests load the host build of libmindedge_jni.so: -PmindedgeJni=<checkout>/build/app_jni/libmindedge_jni.so, with
+// the host Lite SDK's lib/ on LD_LIBRARY_PATH. `mindedge app test` does all of this without Gradle.
+tasks.test {
+    systemProperty("mindedge.vectors", layout.buildDirectory.dir("vectors").get().asFile.path)
+    findProperty("mindedgeJni")?.let { systemProperty("mindedge.jni.library", it.toString()) }
+}
