@@ -134,20 +134,32 @@ def doctor() -> None:
 @click.option("--device", type=click.Choice(["auto", "emulated", "local"]), default="auto", show_default=True,
               help="Where device_bench runs: auto = a phone `adb devices` shows (with a device_bench build for its "
               "ABI), else the emulated phone on a private adb server; emulated; local (the host, no adb).")
+@click.option("--app", "app", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The demo app whose model assets are regenerated at the end (default: android_app of this "
+              "checkout).")
+@click.option("--no-app-assets", is_flag=True, help="Leave the app's bundled models as they are.")
 def demo(out: Path, epochs: int | None, loops: int, models: str, photo_data: str, photo_size: int,
-         photo_loops: int, device: str) -> None:
+         photo_loops: int, device: str, app: Path | None, no_app_assets: bool) -> None:
     """The main job for both models: LeNet-5 on MNIST and MobileNetV2 (frozen ImageNet backbone, cached features,
     new head) on cats-dogs photos; each exported, converted to fp32 and fp16 .ms, measured on the Lite runtime,
-    then deployed and benchmarked over adb (a phone, else the emulated phone)."""
+    then deployed and benchmarked over adb (a phone, else the emulated phone); the demo app's bundled models are
+    regenerated from the best variants at the end."""
+    from host_tools import paths
     from host_tools.demo import DemoConfig, render_table, run_demo
 
+    root = paths.checkout_root()
+    if app is None and not no_app_assets and root is not None:
+        app = root / "android_app"
     cfg = DemoConfig(out=out, loops=loops, device=device, models=[m.strip() for m in models.split(",") if m.strip()],
-                     photo_data=photo_data, photo_size=photo_size, photo_loops=photo_loops)
+                     photo_data=photo_data, photo_size=photo_size, photo_loops=photo_loops,
+                     app=None if no_app_assets else app)
     if epochs is not None:
         cfg.epochs = epochs
     summary = run_demo(cfg, say=_say)
     click.echo(render_table(summary))
     click.echo(f"summary: {out / 'summary.json'}")
+    if "app_assets" in summary:
+        click.echo(f"app assets: {summary['app_assets']['folder']} (build the APK: README, 'The demo app')")
 
 
 for command in (data, train, export, convert, bench, deploy, devices, boards, results, compress, predict):

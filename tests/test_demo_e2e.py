@@ -29,8 +29,19 @@ def test_demo_on_subset_writes_summary(tmp_path, monkeypatch):
     out = tmp_path / "demo"
     said = []
     photos = small_photo_folder(tmp_path / "photos")
+    import shutil
+    from pathlib import Path
+
+    from host_tools.app.assets import check
+
+    app = tmp_path / "android_app"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "android_app", app,
+                    ignore=shutil.ignore_patterns("models", "build"))
     summary = run_demo(DemoConfig(out=out, epochs=2, loops=20, warmup=2, subset=8000, photo_data=str(photos),
-                                  photo_size=64, photo_loops=5), say=said.append)
+                                  photo_size=64, photo_loops=5, app=app), say=said.append)
+    # the app now bundles the best variant of each model, the photos model first; they pass `app check`
+    assert [m["name"] for m in summary["app_assets"]["models"]] == ["mobilenet_v2", "lenet"]
+    assert [line.split(":")[0] for line in check(app)] == ["mobilenet_v2", "lenet"]
     doc = json.loads((out / "summary.json").read_text())
     assert doc == json.loads(json.dumps(summary))
     lenet, mobilenet = doc["models"]
