@@ -1,6 +1,6 @@
 """What the app's JNI classifier is checked against on the JVM (``LiteClassifierTest``, ``GoldenPhotoTest``):
-the golden ``.ms`` (``app/golden``) with its app spec, real photos (scikit-image's cat, espresso and astronaut;
-cats-dogs test photos) as the PNG files and as the ARGB arrays the host read from them, and for each photo
+the golden ``.ms`` (``app/golden``) and its fp16 twin with their app specs, real photos (scikit-image's cat,
+espresso and astronaut; cats-dogs test photos) as the PNG files and as the ARGB arrays the host read from them, and for each photo
 what the host says: ``mindedge predict``'s top-1 and device_bench's logits on the host's own preprocessing
 (both on the host's Lite runtime, ``THREADS`` threads, as the app's classifier runs).
 
@@ -64,7 +64,10 @@ def write(out: Path, say: Callable[[str], object] = print) -> Path:
         cases.append({"name": name, "png": path.name, "argb": f"{name}.argb", "width": int(rgb.shape[1]),
                       "height": int(rgb.shape[0]), "logits": f"{name}.logits.f32", "host_top1": pred.top[0].index,
                       "source": source})
+    fp16 = golden.golden_fp16(say)
+    (out / f"{golden.STEM}_fp16.json").write_text(json.dumps(spec.build(fp16, name=f"{golden.STEM}_fp16"), indent=1))
     doc = {"schema": SCHEMA, "model": str(ms), "spec": f"{golden.STEM}.json", "threads": THREADS,
+           "fp16": {"model": str(fp16), "spec": f"{golden.STEM}_fp16.json"},
            "host": "mindedge predict (top-1) and device_bench --outDataFile (logits), host Lite runtime",
            "cases": cases}
     (out / "classifier.json").write_text(json.dumps(doc, indent=1))

@@ -31,11 +31,11 @@ def _key() -> dict[str, str]:
     from host_tools.sdk import LITE_VERSION
 
     return {"weights_sha256": weights_sha256("mobilenet_v2"), "mindspore": mindspore.__version__,
-            "lite": LITE_VERSION}
+            "lite": LITE_VERSION, "variants": "fp32,fp16"}
 
 
 def golden_model(say: Say = print) -> Path:
-    """The golden ``.ms`` (with its manifest, and the ONNX and checkpoint it came from beside it)."""
+    """The golden fp32 ``.ms`` (with its manifest, its fp16 twin, and the ONNX and checkpoint they came from)."""
     folder = paths.build_dir() / "app" / "golden"
     ms_path = folder / f"{STEM}.ms"
     stamp = folder / "KEY.json"
@@ -71,3 +71,9 @@ def _build(folder: Path, say: Say) -> None:
                            list(IMAGENET_LABELS), extra={"weights": "mobilenet_v2 (torchvision ImageNet)"})
     (onnx,) = export_checkpoint(ckpt, ["onnx"], folder)
     convert(onnx, folder / f"{STEM}.ms", ConvertOptions(verify_samples=4), say=lambda _m: None)
+    convert(onnx, folder / f"{STEM}_fp16.ms", ConvertOptions(fp16=True, verify_samples=4), say=lambda _m: None)
+
+
+def golden_fp16(say: Say = print) -> Path:
+    """The fp16 twin of the golden model (the same ONNX converted with ``--fp16=on``)."""
+    return golden_model(say).with_name(f"{STEM}_fp16.ms")

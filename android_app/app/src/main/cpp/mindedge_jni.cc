@@ -2,26 +2,44 @@
 // (InspectMsModel's header checks, then Runner::Build and Runner::Predict over the MindSpore Lite C++ API).
 // Errors become Java exceptions with one sentence: IllegalArgumentException for a bad model or a wrong
 // tensor size (the caller's fault), IllegalStateException when the runtime fails.
+//
+// Built models are pooled for the life of the process, never destroyed: MindSpore Lite 2.0 (the x86-64
+// wheel at least) keeps the fp16 -> fp32 weight copies of a freed model keyed by the address of its internal
+// model copy, and when a later Build gets the same address it fails ("GetPackData: can not find tensor data in
+// origin tensor data"). So close() returns the model to the pool and open() of the same bytes and threads takes
+// it from there (a second one is built only while the first is in use). LiteNative.reused says which.
 #include <jni.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ms_model.h"
 #include "runner.h"
+#include "sha256.h"
 
 namespace {
 
 constexpr int kFloat32 = 43;  // MindSpore's type id of float32
+constexpr char kVerboseHint[] = " (rerun with --verbose for MindSpore Lite's log)";  // device_bench's flag
 
 struct Classifier {
   std::vector<uint8_t> model;  // kept alive for the runtime's whole life
   device_bench::Runner runner;
   bool outputs_known = false;  // RefreshOutputs after the first Predict (dynamic shapes settle then)
+  bool in_use = false;
+  bool reused = false;  // handed out from the pool rather than built by this open()
 };
+
+using Pool = std::multimap<std::string, std::unique_ptr<Classifier>>;  // sha256/threads -> built models
+std::mutex g_pool_mutex;
+// Never destroyed, not even at exit: the runtime's own singletons may be gone by then.
+Pool& g_pool = *new Pool;
 
 void Throw(JNIEnv* env, const char* cls, const std::string& message) {
   jclass c = env->FindClass(cls);
@@ -50,6 +68,33 @@ std::string TensorCheck(const device_bench::Runner& runner) {
   return "";
 }
 
+std::string WithoutSuffix(std::string text, const std::string& suffix) {
+  if (text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    text.resize(text.size() - suffix.size());
+  }
+  return text;
+}
+
+// A pooled model for `key` that is not in use, marked in use; nullptr when there is none.
+Classifier* TakeFromPool(const std::string& key) {
+  std::lock_guard<std::mutex> lock(g_pool_mutex);
+  auto range = g_pool.equal_range(key);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!it->second->in_use) {
+      it->second->in_use = true;
+      it->second->reused = true;
+      return it->second.get();
+    }
+  }
+  return nullptr;
+}
+
+// Keeps a model that will not be handed out (its Build failed, or its tensors do not fit the app) alive too.
+void Retire(const std::string& key, std::unique_ptr<Classifier> c) {
+  std::lock_guard<std::mutex> lock(g_pool_mutex);
+  g_pool.emplace("retired/" + key, std::move(c));
+}
+
 }  // namespace
 
 extern "C" {
@@ -74,6 +119,8 @@ JNIEXPORT jlong JNICALL Java_io_mindedge_core_LiteNative_open(JNIEnv* env, jclas
   }
   c->model.resize(static_cast<size_t>(env->GetArrayLength(model)));
   env->GetByteArrayRegion(model, 0, static_cast<jsize>(c->model.size()), reinterpret_cast<jbyte*>(c->model.data()));
+  const std::string key = device_bench::Sha256Hex(c->model.data(), c->model.size()) + "/" + std::to_string(threads);
+  if (Classifier* pooled = TakeFromPool(key)) return reinterpret_cast<jlong>(pooled);
   const device_bench::MsModelInfo info = device_bench::InspectMsModel(c->model.data(), c->model.size());
   if (!info.ok) {
     ThrowArgument(env, "the model " + info.error);
@@ -83,15 +130,26 @@ JNIEXPORT jlong JNICALL Java_io_mindedge_core_LiteNative_open(JNIEnv* env, jclas
   options.threads = threads;
   std::string why;
   if (!c->runner.Build(c->model.data(), c->model.size(), options, &why)) {
-    ThrowState(env, "MindSpore Lite could not build the model: " + why);
+    ThrowState(env, WithoutSuffix(why, kVerboseHint));
+    Retire(key, std::move(c));
     return 0;
   }
   const std::string wrong = TensorCheck(c->runner);
   if (!wrong.empty()) {
     ThrowArgument(env, wrong);
+    Retire(key, std::move(c));
     return 0;
   }
-  return reinterpret_cast<jlong>(c.release());
+  c->in_use = true;
+  Classifier* built = c.get();
+  std::lock_guard<std::mutex> lock(g_pool_mutex);
+  g_pool.emplace(key, std::move(c));
+  return reinterpret_cast<jlong>(built);
+}
+
+JNIEXPORT jboolean JNICALL Java_io_mindedge_core_LiteNative_reused(JNIEnv* env, jclass, jlong handle) {
+  Classifier* c = From(env, handle);
+  return c != nullptr && c->reused ? JNI_TRUE : JNI_FALSE;
 }
 
 JNIEXPORT jlongArray JNICALL Java_io_mindedge_core_LiteNative_inputShape(JNIEnv* env, jclass, jlong handle) {
@@ -140,7 +198,9 @@ JNIEXPORT void JNICALL Java_io_mindedge_core_LiteNative_run(JNIEnv* env, jclass,
 }
 
 JNIEXPORT void JNICALL Java_io_mindedge_core_LiteNative_close(JNIEnv*, jclass, jlong handle) {
-  delete reinterpret_cast<Classifier*>(handle);
+  if (handle == 0) return;
+  std::lock_guard<std::mutex> lock(g_pool_mutex);
+  reinterpret_cast<Classifier*>(handle)->in_use = false;  // back to the pool (see the top of this file)
 }
 
 }  // extern "C"

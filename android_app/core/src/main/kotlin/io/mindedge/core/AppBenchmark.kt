@@ -36,7 +36,9 @@ class AppBenchmark(
                 runs.add((clock() - s) / 1e6)
             }
             if (runs.isEmpty()) throw IllegalStateException("stopped before the first timed run")
-            val warnings = if (runs.size < loops) listOf("stopped after ${runs.size} of $loops timed runs") else emptyList()
+            val warnings = mutableListOf<String>()
+            if (it.reused) warnings.add("the model was already built in this process: init_ms is not a load")
+            if (runs.size < loops) warnings.add("stopped after ${runs.size} of $loops timed runs")
             return BenchReport(spec, device, threads, loops, warmup, initMs, firstMs, LatencyStats.of(runs),
                 appVersion, startedAt, warnings, interrupted = runs.size < loops)
         }

@@ -15,6 +15,9 @@ class Classification(val top: List<Scored>, val logits: FloatArray, val inferenc
 class LiteClassifier private constructor(private var handle: Long, val spec: ModelSpec, val threads: Int) :
     AutoCloseable {
     private val preprocessor = Preprocessor(spec)
+
+    /** This open took a model built earlier in the process (no Build ran: see [LiteNative.reused]). */
+    val reused: Boolean = LiteNative.reused(handle)
     private val output = FloatArray(spec.classes)
 
     /** The model's first output (logits) for [input], a tensor in the spec's layout. */

@@ -14,6 +14,10 @@ internal object LiteNative {
     /** A handle; IllegalArgumentException (not a .ms, wrong tensors) or IllegalStateException (the runtime). */
     @JvmStatic external fun open(model: ByteArray, threads: Int): Long
 
+    /** True when [open] handed out a model built earlier in this process (the native side pools built models:
+     *  MindSpore Lite 2.0 cannot rebuild an fp16 model it freed), so no Build ran. */
+    @JvmStatic external fun reused(handle: Long): Boolean
+
     @JvmStatic external fun inputShape(handle: Long): LongArray
 
     @JvmStatic external fun outputElements(handle: Long): Int
@@ -21,5 +25,6 @@ internal object LiteNative {
     /** One inference: [input] (the model's float32 input) -> [output] (its first output). */
     @JvmStatic external fun run(handle: Long, input: FloatArray, output: FloatArray)
 
+    /** Hands the model back to the native pool (it stays built for the next [open] of the same bytes). */
     @JvmStatic external fun close(handle: Long)
 }

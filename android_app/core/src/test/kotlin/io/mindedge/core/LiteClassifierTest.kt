@@ -75,6 +75,16 @@ class LiteClassifierTest {
         assertThrows(IllegalStateException::class.java) { other.run(FloatArray(v.spec.input.elements)) }
     }
 
+    @Test fun aModelOpensAgainAfterItWasClosed() {
+        // the benchmark screen opens its own classifier on every run; switching models closes and reopens
+        val input = FloatArray(v.spec.input.elements) { 0.25f }
+        val first = v.open().use { it.logits(input) }
+        repeat(3) { round ->
+            val again = v.open().use { it.logits(input) }
+            assertTrue("reopen $round: same logits", first.contentEquals(again))
+        }
+    }
+
     @Test fun theLibraryReportsItsLiteVersion() {
         assertTrue(LiteClassifier.liteVersion(), LiteClassifier.liteVersion().startsWith("MindSpore Lite "))
     }
