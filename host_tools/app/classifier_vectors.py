@@ -1,8 +1,8 @@
 """What the app's JNI classifier is checked against on the JVM (``LiteClassifierTest``, ``GoldenPhotoTest``):
 the golden ``.ms`` (``app/golden``) and its fp16 twin with their app specs, real photos (scikit-image's cat,
 espresso and astronaut; cats-dogs test photos) as the PNG files and as the ARGB arrays the host read from them,
-and for each photo what the host says: ``mindedge predict``'s top-1 and device_bench's logits on the host's own preprocessing
-(both on the host's Lite runtime, ``THREADS`` threads, as the app's classifier runs).
+and for each photo what the host says: ``mindedge predict``'s top-1 and device_bench's logits on the host's own
+preprocessing (both on the host's Lite runtime, ``THREADS`` threads, as the app's classifier runs).
 
 Layout: ``DIR/classifier.json``; ``NAME.png``, ``NAME.argb`` (int32 little-endian ``0xAARRGGBB``),
 ``NAME.logits.f32`` (float32 little-endian).
