@@ -27,6 +27,14 @@ android {
     androidResources { noCompress += "ms" } // the Lite runtime maps the model from the APK
     compileOptions { sourceCompatibility = JavaVersion.VERSION_17; targetCompatibility = JavaVersion.VERSION_17 }
     kotlinOptions { jvmTarget = "17" }
+    // the Lite runtime the JNI library links is packaged beside it (AGP packages c++_shared itself)
+    sourceSets { getByName("main") { jniLibs.srcDir(layout.buildDirectory.dir("liteJniLibs").get().asFile) } }
 }
+
+val copyLiteRuntime by tasks.registering(Copy::class) {
+    from(file("$msliteRoot/runtime/lib")) { include("libmindspore-lite.so") }
+    into(layout.buildDirectory.dir("liteJniLibs/arm64-v8a"))
+}
+tasks.named("preBuild") { dependsOn(copyLiteRuntime) }
 
 dependencies { implementation(project(":core")) }
