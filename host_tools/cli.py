@@ -16,6 +16,7 @@ from host_tools.cli_boards import boards
 from host_tools.cli_compare import compare_archs
 from host_tools.cli_compress import compress
 from host_tools.cli_devices import devices
+from host_tools.cli_evaluate import evaluate
 from host_tools.cli_predict import predict
 from host_tools.cli_results import results
 from host_tools.cli_train import convert, data, export, train
@@ -167,6 +168,7 @@ for command in (data, train, export, convert, bench, deploy, devices, boards, re
 main.add_command(weights)
 main.add_command(app)
 main.add_command(compare_archs)
+main.add_command(evaluate)
 train.add_command(train_mobilenet_v2, "mobilenet_v2")
 
 

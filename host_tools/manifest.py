@@ -195,3 +195,15 @@ def load(artifact: Path) -> Manifest | None:
 def parent_ref(artifact: Path) -> dict[str, Any]:
     """How a child artifact refers to its parent."""
     return {"path": str(artifact.resolve()), "sha256": sha256_file(artifact)}
+
+
+def chain(man: Manifest) -> list[Manifest]:
+    """``man`` and its parents' manifests (ONNX, checkpoint, ...), nearest first, while their files are there."""
+    out, seen = [man], set()
+    while out[-1].parent and (p := out[-1].parent.get("path")) and p not in seen:
+        seen.add(p)
+        parent = load(Path(p)) if Path(p).exists() else None
+        if parent is None:
+            break
+        out.append(parent)
+    return out

@@ -222,7 +222,7 @@ def _run_checkpoint(model: PredictModel, x: np.ndarray) -> np.ndarray:
     return forward(net, x, batch_size=PREDICT_BATCH)
 
 
-def _run_target(model: PredictModel, x: np.ndarray, spec: str, threads: int, say: Say,
+def run_on_target(model: PredictModel, x: np.ndarray, spec: str, threads: int, say: Say,
                 port: int | None) -> tuple[np.ndarray, str, dict[str, Any]]:
     """Outputs of ``x`` (model layout) through device_bench on ``spec``, the target's name and description."""
     from host_tools.bench.execute import RunContext
@@ -260,7 +260,7 @@ def _outputs(model: PredictModel, x_nchw: np.ndarray, target: str | None, thread
         return run_ms(model.path, x, threads), "host", False, "host (MindSpore Lite runtime)"
     from host_tools.bench.render import target_line
 
-    logits, name, props = _run_target(model, x, target, threads, say, port)
+    logits, name, props = run_on_target(model, x, target, threads, say, port)
     return logits, name, bool(props.get("emulated")), target_line(props)
 
 

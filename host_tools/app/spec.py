@@ -15,18 +15,6 @@ from host_tools.predict import GREY_INPUT, image_transform
 SCHEMA = "mindedge.app-spec/1"
 
 
-def _chain(man: manifest.Manifest) -> list[manifest.Manifest]:
-    """The manifest and its parents' (ONNX, checkpoint), nearest first, while their files are there."""
-    out, seen = [man], set()
-    while out[-1].parent and (p := out[-1].parent.get("path")) and p not in seen:
-        seen.add(p)
-        parent = manifest.load(Path(p)) if Path(p).exists() else None
-        if parent is None:
-            break
-        out.append(parent)
-    return out
-
-
 def preprocess_of(normalization: dict[str, Any] | None, layout: str, shape: list[int], where: str) -> dict[str, Any]:
     """The spec's ``preprocess`` for a model of input ``shape`` (``layout``); ModelError for anything the app
     cannot reproduce exactly."""
@@ -53,7 +41,7 @@ def build(ms: Path, name: str | None = None) -> dict[str, Any]:
     if man is None:
         raise ModelError(f"{ms} has no manifest ({manifest.manifest_path(ms).name})",
                          hint="use a .ms written by `mindedge convert` (its manifest is beside it)")
-    chain = _chain(man)
+    chain = manifest.chain(man)
     norm = next((m.normalization for m in chain if m.normalization), None)
     labels = next((list(m.labels) for m in chain if m.labels), None)
     if not man.inputs:
