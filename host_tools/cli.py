@@ -18,6 +18,7 @@ from host_tools.cli_compress import compress
 from host_tools.cli_devices import devices
 from host_tools.cli_evaluate import evaluate
 from host_tools.cli_predict import predict
+from host_tools.cli_report import report
 from host_tools.cli_results import results
 from host_tools.cli_train import convert, data, export, train
 from host_tools.cli_transfer import train_mobilenet_v2
@@ -169,6 +170,7 @@ main.add_command(weights)
 main.add_command(app)
 main.add_command(compare_archs)
 main.add_command(evaluate)
+main.add_command(report)
 train.add_command(train_mobilenet_v2, "mobilenet_v2")
 
 

@@ -29,6 +29,10 @@ command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 [ -f /usr/share/java/json-android.jar ] || need+=(libandroid-json-org-java)
 command -v aapt2 >/dev/null || need+=(android-sdk-build-tools)
 [ -f /usr/share/android-framework-res/framework-res.apk ] || need+=(android-framework-res)
+# the HTML report (`mindedge report`) is checked in a real browser: headless Chromium driven by ChromeDriver
+# (the tests; the report itself needs no browser to be written).
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 py="$(scripts/find-python.sh 2>/dev/null || true)"
 if [ -z "$py" ]; then
   need+=(python3 python3-venv python3-dev)

@@ -1,0 +1,27 @@
+"""``mindedge report``: the workspace as one offline HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from host_tools.cli_options import workspace_option
+
+
+@click.command()
+@workspace_option
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The HTML file (default: WORKSPACE/report.html).")
+@click.option("--compare", type=int, nargs=2, default=None, metavar="A B",
+              help="Also show stored results A and B side by side.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N stored results.")
+def report(workspace: Path | None, out: Path | None, compare: tuple[int, int] | None, limit: int | None) -> None:
+    """Write one self-contained HTML page (no network: plots inline as SVG) of the workspace's results store,
+    variants.json, summary.json and eval.json files, with the models' provenance."""
+    from host_tools import paths
+    from host_tools.report.page import write
+
+    ws = paths.workspace(workspace)
+    path = write(ws, out or ws / "report.html", compare, limit)
+    click.echo(f"report: {path}")
