@@ -160,6 +160,8 @@ def demo(out: Path, epochs: int | None, loops: int, models: str, photo_data: str
     summary = run_demo(cfg, say=_say)
     click.echo(render_table(summary))
     click.echo(f"summary: {out / 'summary.json'}")
+    if "report" in summary:
+        click.echo(f"report: {summary['report']}")
     if "app_assets" in summary:
         click.echo(f"app assets: {summary['app_assets']['folder']} (build the APK: README, 'The demo app')")
 

@@ -31,8 +31,9 @@ D = CompareConfig()  # the CLI's defaults are the library's
 @click.option("--threads", type=int, default=D.threads, show_default=True, help="Lite runtime threads.")
 @click.option("--seed", type=int, default=D.seed, show_default=True, help="Training seed (init, shuffling, flips).")
 @click.option("--json", "as_json", is_flag=True, help="Print the mindedge.compare/1 document instead of the table.")
+@click.option("--report", "write_report", is_flag=True, help="Also write OUT/report.html (`mindedge report` of OUT).")
 def compare_archs(data: str, archs: str, out: Path, epochs: int, image_size: int, loops: int, threads: int,
-                  seed: int, as_json: bool) -> None:
+                  seed: int, as_json: bool, write_report: bool) -> None:
     """Compare architectures on the same photos: accuracy through the fp32 .ms on the Lite runtime, params,
     FLOPs, .ms bytes, p50/p90 latency on the local target and training time, one row each.
 
@@ -47,6 +48,10 @@ def compare_archs(data: str, archs: str, out: Path, epochs: int, image_size: int
     click.echo(json.dumps(summary, indent=2) if as_json else render_table(summary))
     if not as_json:
         click.echo(f"comparison: {out / 'compare.json'}")
+    if write_report:
+        from host_tools.report.page import write
+
+        click.echo(f"report: {write(out, out / 'report.html')}", err=as_json)
     if not summary["ok"]:
         raise MindedgeError("no architecture made it through to a measured .ms",
                             hint=f"see the errors above (and {out / 'compare.json'})")

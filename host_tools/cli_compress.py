@@ -53,9 +53,10 @@ D = CompressConfig()  # the CLI's defaults are the library's
               help="device_bench --cpuBindMode: 0 none, 1 big cores, 2 middle cores.")
 @click.option("--seed", type=int, default=D.seed, show_default=True, help="Random seed.")
 @click.option("--no-store", is_flag=True, help="Do not write bench results to the results store.")
+@click.option("--report", "write_report", is_flag=True, help="Also write OUT/report.html (`mindedge report` of OUT).")
 @click.option("--workspace", type=click.Path(path_type=Path), default=None,
               help="Results store folder (default $MINDEDGE_WORKSPACE or ./runs).")
-def compress(model: str, methods: str | None, out: Path, no_store: bool, **options: object) -> None:
+def compress(model: str, methods: str | None, out: Path, no_store: bool, write_report: bool, **options: object) -> None:
     """Compress MODEL by slimming, post-training/quantization-aware int8 and distillation; judge every variant
     on the real Lite runtime (full test set) and mark the Pareto front."""
     from host_tools.compress.pipeline import render_table, run_compress
@@ -64,3 +65,7 @@ def compress(model: str, methods: str | None, out: Path, no_store: bool, **optio
                            store=not no_store, **options)  # fmt: skip
     click.echo(render_table(summary))
     click.echo(f"variants: {out / 'variants.json'}")
+    if write_report:
+        from host_tools.report.page import write
+
+        click.echo(f"report: {write(out, out / 'report.html')}")

@@ -39,6 +39,8 @@ class DemoConfig:
     photo_size: int = 160  # MobileNetV2 input side (see README: accuracy and time by size)
     photo_loops: int = 50  # timed runs per MobileNetV2 variant (a run is ~100x a LeNet run)
     app: Path | None = None  # the demo app's folder whose model assets are regenerated at the end (None: not)
+    evaluate: bool = True  # `mindedge evaluate` of each checkpoint (with its fp32 .ms), then the HTML report
+    photo_eval_limit: int | None = 200  # test photos evaluated (Grad-CAM and FGSM need MobileNetV2 gradients)
 
 
 def _variant(name: str, ms_path: Path, accuracy: Any, bench: Any) -> dict[str, Any]:
@@ -84,7 +86,14 @@ def run_demo(cfg: DemoConfig, say: Say = print) -> dict[str, Any]:
         "emulated": where.emulated,
         "wall_seconds": round(time.perf_counter() - t_start, 1),
     }
-    write_json(cfg.out / "summary.json", summary)  # measured: kept whatever the app step does
+    write_json(cfg.out / "summary.json", summary)  # measured: kept whatever the later steps do
+    if cfg.evaluate:
+        from host_tools.demo_app import evaluate_models, write_report
+
+        summary["evaluations"] = evaluate_models(prepared, cfg, say)
+        write_json(cfg.out / "summary.json", summary)
+        summary["report"] = write_report(cfg.out, say)
+        write_json(cfg.out / "summary.json", summary)
     if cfg.app is not None:
         from host_tools.demo_app import app_step
 

@@ -1,5 +1,6 @@
-"""The demo's last step: the app's bundled models regenerated from the demo's best variants (``mindedge app
-assets``), photos model first (the app's default), so a rebuilt APK carries what the demo just measured.
+"""The demo's last steps: ``mindedge evaluate`` of each model and the HTML report of the demo's folder; the
+app's bundled models regenerated from the demo's best variants (``mindedge app assets``), photos model first
+(the app's default), so a rebuilt APK carries what the demo just measured.
 
 Best variant of a model: the highest accuracy on the Lite runtime; among the variants within
 ``ACCURACY_SLACK`` of it, the smallest file (fp16 usually: half the bytes, the same accuracy)."""
@@ -46,3 +47,36 @@ def app_step(summary: dict[str, Any], app: Path, say: Callable[[str], None]) -> 
         reason = e.message if isinstance(e, MindedgeError) else str(e)
         say(f"      the app's models were not regenerated: {reason}")
         return {"app": str(app), "error": reason}
+
+
+def evaluate_models(prepared: list[Any], cfg: Any, say: Callable[[str], None]) -> list[dict[str, Any]]:
+    """``mindedge evaluate`` of each prepared model's checkpoint, its fp32 .ms replaying the FGSM images; a model
+    whose evaluation fails is recorded with the reason (the demo's measurements stand)."""
+    from host_tools.errors import MindedgeError
+    from host_tools.evaluate.run import EvalConfig, evaluate
+
+    out = []
+    for p in prepared:
+        folder = cfg.out / p.name / "eval"
+        say(f"[evaluate] {p.title}: confusion, suspects, calibration, Grad-CAM, FGSM -> {folder}")
+        limit = cfg.photo_eval_limit if p.name == "mobilenet_v2" else None
+        try:
+            doc = evaluate(EvalConfig(model=Path(p.train["checkpoint"]), out=folder, limit=limit, ms=p.ms.get("fp32")),
+                           say=lambda m: say(f"      {m}"))
+        except (MindedgeError, OSError) as e:
+            reason = e.message if isinstance(e, MindedgeError) else str(e)
+            say(f"      not evaluated: {reason}")
+            out.append({"model": p.name, "error": reason})
+            continue
+        out.append({"model": p.name, "eval": str(folder / "eval.json"), "accuracy": doc["accuracy"],
+                    "fgsm_drop": doc["fgsm"].get("drop")})
+    return out
+
+
+def write_report(folder: Path, say: Callable[[str], None]) -> str:
+    """The demo folder's HTML report; its path."""
+    from host_tools.report.page import write
+
+    path = write(folder, folder / "report.html")
+    say(f"[report] {path}")
+    return str(path)

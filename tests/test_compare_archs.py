@@ -269,3 +269,13 @@ def test_transfer_config_takes_only_pretrained_models(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="checkpoint of efficientnet_lite0 with 2 classes; this run trains "
                                          "mobilenet_v2"):
         check_out(tmp_path / "eff", 2)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_the_report_of_a_comparison_plots_its_archs(compared: dict[str, Any]) -> None:
+    from host_tools.report.page import write
+
+    page = write(compared["out"], compared["out"] / "report.html").read_text()
+    assert "<h3>architectures on photos on local</h3>" in page and "Pareto front" in page
+    assert "Failed variants: vit_tiny" in page and page.count("<svg") >= 2

@@ -39,6 +39,13 @@ def test_demo_on_subset_writes_summary(tmp_path, monkeypatch):
                     ignore=shutil.ignore_patterns("models", "build"))
     summary = run_demo(DemoConfig(out=out, epochs=2, loops=20, warmup=2, subset=8000, photo_data=str(photos),
                                   photo_size=64, photo_loops=5, app=app), say=said.append)
+    # each model evaluated (its fp32 .ms replaying the FGSM images), and the report written over the demo folder
+    evals = {e["model"]: e for e in summary["evaluations"]}
+    assert set(evals) == {"lenet", "mobilenet_v2"} and all("error" not in e for e in evals.values()), evals
+    lenet_eval = json.loads(Path(evals["lenet"]["eval"]).read_text())
+    assert lenet_eval["images"] == 10000 and "ms" in lenet_eval["fgsm"] and lenet_eval["gradcam"]["samples"]
+    page = Path(summary["report"]).read_text()
+    assert page.count("<svg") >= 6 and "LeNet-5 on MNIST (demo)" in page and "EMULATED" in page
     # the app now bundles the best variant of each model, the photos model first; they pass `app check`
     assert [m["name"] for m in summary["app_assets"]["models"]] == ["mobilenet_v2", "lenet"]
     assert [line.split(":")[0] for line in check(app)] == ["mobilenet_v2", "lenet"]

@@ -137,3 +137,20 @@ def test_compare_with_an_unknown_id_is_one_error_line(workspace):
     r = _report(workspace, "--compare", 1, 9)
     assert r.exit_code == 2 and "--compare: no result #9" in r.output and "Traceback" not in r.output
     assert not (workspace / "report.html").exists()
+
+
+def test_compress_report_flag_writes_the_page_of_its_folder(tmp_path, monkeypatch):
+    """`mindedge compress --report` (its pipeline stubbed: the flag's wiring) writes OUT/report.html."""
+    import host_tools.compress.pipeline as pipeline
+
+    out = tmp_path / "out"
+
+    def fake(model, methods, out_dir, say, store, **options):
+        path = _variants(out_dir, emulated=False)
+        return json.loads(path.read_text())
+
+    monkeypatch.setattr(pipeline, "run_compress", fake)
+    monkeypatch.setattr(pipeline, "render_table", lambda summary: "table")
+    r = CliRunner().invoke(main, ["compress", "--out", str(out), "--report"])
+    assert r.exit_code == 0, r.output
+    assert f"report: {out / 'report.html'}" in r.output and "<h3>lenet on local</h3>" in (out / "report.html").read_text()

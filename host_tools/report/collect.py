@@ -1,6 +1,6 @@
 """What ``mindedge report`` reads from a workspace, and what it could not read (shown on the page, never a
-traceback): the results store (``results.db``), every ``variants.json`` (compress), ``summary.json`` (demo,
-compare-archs) and ``eval.json`` (``mindedge.evaluation/1``) under it, and the manifest chain of each model."""
+traceback): the results store (``results.db``), every ``variants.json`` (compress), ``compare.json`` (compare-archs),
+``summary.json`` (demo) and ``eval.json`` (``mindedge.evaluation/1``) under it, and the manifest chain of each model."""
 
 from __future__ import annotations
 
@@ -83,6 +83,11 @@ def collect(root: Path, limit: int | None = None) -> Workspace:
             ws.variants.append(Doc(path, data))
         elif data is not None:
             ws.problems.append(f"{path}: no list of variants; left out")
+    for path in _json_files(ws.root, "compare.json"):  # compare-archs: its rows have the variants' shape
+        data = _read(path, ws)
+        if data is not None and isinstance(data.get("archs"), list):
+            name = (data.get("data") or {}).get("name", "?")
+            ws.variants.append(Doc(path, {"model": f"architectures on {name}", "variants": data["archs"]}))
     for path in _json_files(ws.root, "summary.json"):
         data = _read(path, ws)
         if data is not None and isinstance(data.get("models"), list):
