@@ -46,6 +46,8 @@ def loss_signs(net: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
             yb = np.concatenate([yb, np.zeros(bs - real, yb.dtype)])
         g = grad(Tensor(np.ascontiguousarray(xb, dtype=np.float32)), Tensor(yb.astype(np.int32))).asnumpy()
         out[start:start + real] = np.sign(g[:real])
+    del grad
+    msenv.release_grad_functions()
     return out
 
 

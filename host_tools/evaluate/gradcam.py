@@ -97,6 +97,7 @@ def cam_maps(split: CamSplit, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
     onehot = np.zeros((len(x), int(split.rest(a).shape[1])), np.float32)
     onehot[np.arange(len(x)), classes] = 1.0
     grads = ms.grad(_Score(split.rest), grad_position=0)(a, Tensor(onehot)).asnumpy()
+    msenv.release_grad_functions()
     alpha = grads.mean(axis=(2, 3))
     return np.maximum((alpha[:, :, None, None] * a.asnumpy()).sum(axis=1), 0.0)
 

@@ -114,34 +114,59 @@ def _compress_entry(d: Doc, title: str, rows: list[tuple], failed: list[dict[str
             "no_energy": all(r[4] is None for r in rows)}
 
 
+def measurements(ws: Workspace) -> list[tuple[str, dict[str, Any]]]:
+    """Every benchmark document the workspace holds, labelled: the store's results, then the bench documents
+    inside the demo summaries and variants.json rows (``mindedge.bench/1`` alike)."""
+    out = [(f"#{r.id} {r.variant} @ {r.target}", r.result.to_dict()) for r in ws.results]
+    for d in ws.summaries:
+        for m in d.data.get("models", []):
+            for v in m.get("variants", []):
+                if isinstance(v.get("bench"), dict):
+                    out.append((f"{m.get('name')} {v.get('name')} (demo)", v["bench"]))
+    for d in ws.variants:
+        for v in d.data.get("variants", []):
+            if isinstance(v.get("bench"), dict):
+                out.append((f"{d.data.get('model', '?')} {v.get('name')}", v["bench"]))
+    return out
+
+
+def _runs(doc: dict[str, Any]) -> list[float]:
+    runs = (doc.get("latency_ms") or {}).get("runs") or []
+    return [float(v) for v in runs if isinstance(v, int | float)]
+
+
 def latency(ws: Workspace) -> dict[str, Any]:
-    ok = [r for r in ws.results if r.result.latency_ms.runs]
+    ok = [(label, doc) for label, doc in measurements(ws) if _runs(doc)]
     if not ok:
         return {}
-    label = [f"#{r.id} {r.variant} @ {r.target}" for r in ok]
-    series = [(lb, r.result.latency_ms.runs, _emulated(r.result.target)) for lb, r in zip(label, ok, strict=True)]
+    series = [(label, _runs(doc), _emulated(doc.get("target"))) for label, doc in ok]
     cdfs = [plots.latency_cdf(series[i:i + MAX_SERIES], "latency distribution")
             for i in range(0, len(series), MAX_SERIES)][:4]
-    drift = [plots.latency_over_time(r.result.latency_ms.runs, f"{lb}: per run", _emulated(r.result.target))
-             for lb, r in list(zip(label, ok, strict=True))[-MAX_TRACES:]]
-    bars = plots.percentiles([(lb, r.result.latency_ms.p50, r.result.latency_ms.p99, _emulated(r.result.target))
-                              for lb, r in list(zip(label, ok, strict=True))[-24:]], "p50 and p99 by result")
+    drift = [plots.latency_over_time(runs, f"{label}: per run", emulated) for label, runs, emulated in
+             series[-MAX_TRACES:]]
+    bars = plots.percentiles([(label, float(doc["latency_ms"]["p50"]), float(doc["latency_ms"]["p99"]),
+                               _emulated(doc.get("target"))) for label, doc in ok[-24:]], "p50 and p99 by result")
     return {"cdfs": cdfs, "drift": drift, "bars": bars}
 
 
 def power(ws: Workspace) -> list[str]:
-    out = []
-    for r in ws.results:
-        p = r.result.power if isinstance(r.result.power, dict) else None
+    """Power traces of the newest ``MAX_TRACES`` measurements that have samples."""
+    chosen = []
+    for label, doc in reversed(measurements(ws)):
+        p = doc.get("power") if isinstance(doc.get("power"), dict) else None
         samples = [s for s in (p or {}).get("samples", []) if isinstance(s.get("power_w"), int | float)]
-        if not samples:
-            continue
+        if samples:
+            chosen.append((label, doc, p, samples))
+        if len(chosen) == MAX_TRACES:
+            break
+    out = []
+    for label, doc, p, samples in reversed(chosen):
         idle = ((p or {}).get("idle") or {}).get("mean_power_w")
         out.append(plots.power_trace([s["t_ms"] for s in samples], [s["power_w"] for s in samples],
                                      [str(s.get("phase", "")) for s in samples],
-                                     idle if isinstance(idle, int | float) else None,
-                                     f"#{r.id} {r.variant} @ {r.target}: power", _emulated(r.result.target)))
-    return out[-MAX_TRACES:]
+                                     idle if isinstance(idle, int | float) else None, f"{label}: power",
+                                     _emulated(doc.get("target"))))
+    return out
 
 
 def _gallery(folder: Path, items: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
