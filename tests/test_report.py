@@ -154,4 +154,5 @@ def test_compress_report_flag_writes_the_page_of_its_folder(tmp_path, monkeypatc
     monkeypatch.setattr(pipeline, "render_table", lambda summary: "table")
     r = CliRunner().invoke(main, ["compress", "--out", str(out), "--report"])
     assert r.exit_code == 0, r.output
-    assert f"report: {out / 'report.html'}" in r.output and "<h3>lenet on local</h3>" in (out / "report.html").read_text()
+    assert f"report: {out / 'report.html'}" in r.output
+    assert "<h3>lenet on local</h3>" in (out / "report.html").read_text()
