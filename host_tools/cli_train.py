@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from converters.quant import CLI_MODES
+from host_tools.cli_parallel import parallel_options, relaunch
 
 
 def _say(msg: str) -> None:
@@ -90,9 +91,11 @@ def train() -> None:
               help="TOML file with any of these options; command-line options win.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs/lenet"), show_default=True,
               help="Output folder for the checkpoint, eval.json and the final config.")
-def train_lenet(data_dir: Path | None, epochs: int | None, batch_size: int | None, lr: float | None,
-                seed: int | None, subset: int | None, mean: float | None, std: float | None, no_augment: bool,
-                config_file: Path | None, out: Path) -> None:
+@parallel_options
+@click.pass_context
+def train_lenet(ctx: click.Context, data_dir: Path | None, epochs: int | None, batch_size: int | None,
+                lr: float | None, seed: int | None, subset: int | None, mean: float | None, std: float | None,
+                no_augment: bool, config_file: Path | None, out: Path, amp: str | None, **_parallel: object) -> None:
     """Train LeNet-5 on an idx dataset (GRAPH mode, Adam with cosine decay, rotation/shift augmentation).
 
     The normalization, class names and dataset are recorded in the checkpoint manifest and carried into
@@ -103,10 +106,14 @@ def train_lenet(data_dir: Path | None, epochs: int | None, batch_size: int | Non
     from host_tools.train.loop import train as run_train
 
     overrides = {"data": data_dir, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-                 "subset": subset, "out": out, "mean": mean, "std": std,
+                 "subset": subset, "out": out, "mean": mean, "std": std, "amp": amp,
                  "augment": False if no_augment else None}  # fmt: skip
     cfg = load_toml(TrainConfig, config_file, overrides)
+    if relaunch(ctx, cfg.out, cfg.batch_size, _say):  # every rank ran it under msrun; rank 0 printed the result
+        return
     result = run_train(cfg)
+    if not result.eval:  # a rank other than 0 under msrun: rank 0 reports
+        return
     acc = result.eval["test_accuracy"]
     click.echo(f"test accuracy {acc:.2%} after {cfg.epochs} epochs in {result.seconds:.0f} s -> {result.checkpoint}")
 

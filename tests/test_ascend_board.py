@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -200,6 +201,10 @@ def test_ctrl_c_stops_the_board_run_and_stores_it_as_interrupted(lab, om, tmp_pa
     with open_store(tmp_path / "ws" / "results.db", create=False) as store:
         got = store.get(1)
     assert got.status == "interrupted" and got.result.interrupted and got.result.latency_ms.runs == []
+    # the tool got the INT and ends on its own (its shell, and so the channel, may close a moment before it)
+    deadline = time.monotonic() + 30
+    while any("python" in name for name in cb.board.processes().values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not any("python" in name for name in cb.board.processes().values()), cb.board.processes()
 
 

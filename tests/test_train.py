@@ -65,6 +65,14 @@ def test_progress_plain_lines_when_not_a_tty() -> None:
     assert out.getvalue() == "epoch 1/2  10 steps  loss 0.2500  2.0 s  100 img/s\n"
 
 
+def test_progress_in_a_log_says_something_every_line_every_seconds() -> None:
+    """An msrun worker's log: a step line once ``line_every`` passed since the last line (here at once)."""
+    out = io.StringIO()
+    bar = StderrProgress(out, line_every=0)
+    bar(Progress(3, 5, 40, 100, 0.75, 100.0, 1.0))
+    assert out.getvalue() == "epoch 3/5  step 40/100  loss 0.7500\n"
+
+
 def test_progress_bar_on_a_tty() -> None:
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -26,6 +26,7 @@ import numpy as np
 from host_tools import msenv
 from host_tools.data.transforms import MNIST_MEAN, MNIST_STD, augment, normalize
 from host_tools.errors import ConfigError, DataError
+from host_tools.train.distributed import World
 from host_tools.train.progress import Progress
 
 LOSS_EVERY = 10
@@ -46,6 +47,7 @@ class FitConfig:
     weight_decay: float = 0.0  # L2 on weights with 2+ dimensions
     patience: int | None = None  # with ``validate``: stop after this many epochs without improvement
     min_epochs: int = 1  # with ``validate``: the best epoch is chosen from this epoch on (no early stop before)
+    amp: str = "O0"  # mixed precision (``train.amp``); other levels need the plain cross-entropy loss
 
 
 @dataclass
@@ -134,6 +136,16 @@ def _stepper(net: Any, loss_cell: Any | None, params: list[Any] | None, cfg: Fit
     min_lr = min(cfg.min_lr, cfg.lr * 0.1)
     schedule = nn.cosine_decay_lr(min_lr, cfg.lr, steps * cfg.epochs, steps, cfg.epochs)
     chosen = list(params) if params is not None else net.trainable_params()
+    if cfg.amp != "O0":
+        from host_tools.train.amp import train_cell
+
+        if loss_cell is not None:
+            raise ConfigError(f"--amp {cfg.amp} trains with the plain cross-entropy loss only",
+                              hint="leave --amp out for distillation and fine-tuning")
+        cell = train_cell(net, lambda scale: nn.Adam(_param_groups(chosen, cfg.weight_decay), learning_rate=schedule,
+                                                     loss_scale=scale), cfg.amp)
+        cell.set_train(True)
+        return cell
     optimizer = nn.Adam(_param_groups(chosen, cfg.weight_decay), learning_rate=schedule)
     cell = nn.TrainOneStepCell(loss_cell if loss_cell is not None else cross_entropy(net), optimizer)
     cell.set_train(True)
@@ -155,13 +167,14 @@ def restore(net: Any, saved: dict[str, np.ndarray]) -> None:
 def fit(net: Any, images: np.ndarray | Inputs, labels: np.ndarray, cfg: FitConfig, loss_cell: Any | None = None,
         extra: Sequence[np.ndarray] = (), params: list[Any] | None = None,
         progress: Callable[[Progress], None] | None = None,
-        validate: Callable[[Any], float] | None = None) -> FitResult:
+        validate: Callable[[Any], float] | None = None, world: World | None = None) -> FitResult:
     """Train ``net`` in place on ``images`` (uint8 [N, H, W], float samples, or ``Inputs``) with ``labels``;
     leaves it in eval mode.
 
     ``params`` (default: ``net.trainable_params()``) are optimized; ``progress`` gets a ``Progress`` every
     ``LOSS_EVERY`` steps and at each epoch end (``done=True``, after ``validate``). ``validate(net)`` runs
-    with ``net`` in eval mode after each epoch.
+    with ``net`` in eval mode after each epoch. ``world`` (data parallel, ``train.distributed``): the batch is
+    global, this rank trains on its slice of each one; only its leader reports progress.
     """
     inputs = as_inputs(images, cfg)
     n = len(inputs)
@@ -171,10 +184,12 @@ def fit(net: Any, images: np.ndarray | Inputs, labels: np.ndarray, cfg: FitConfi
     ms = msenv.graph_mode_cpu(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     y = np.asarray(labels).astype(np.int32)
+    world = world or World()
     batch = min(cfg.batch_size, n)
+    world.check_batch(batch)
     steps = max(1, n // batch)
     cell = _stepper(net, loss_cell, params, cfg, steps)
-    report = progress or (lambda _: None)
+    report = (progress if world.leader else None) or (lambda _: None)
     result = FitResult()
     best: dict[str, np.ndarray] | None = None
     start = time.perf_counter()
@@ -184,7 +199,7 @@ def fit(net: Any, images: np.ndarray | Inputs, labels: np.ndarray, cfg: FitConfi
         xs = inputs.epoch(rng)
         losses: list[float] = []
         for step in range(steps):
-            sel = order[step * batch:(step + 1) * batch]
+            sel = world.shard(order[step * batch:(step + 1) * batch])
             out = cell(ms.Tensor(xs[sel]), ms.Tensor(y[sel]), *(ms.Tensor(e[sel]) for e in extra))
             if step % LOSS_EVERY == 0 or step == steps - 1:
                 losses.append(float(out.asnumpy()))

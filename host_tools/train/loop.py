@@ -17,6 +17,8 @@ from host_tools.data.dataset import load_idx_dataset
 from host_tools.errors import ConfigError, DataError
 from host_tools.manifest import write_json
 from host_tools.models.registry import create_model, model_info
+from host_tools.train import distributed
+from host_tools.train.amp import probe
 from host_tools.train.checkpoint import save_checkpoint
 from host_tools.train.evaluate import evaluate
 from host_tools.train.fit import FitConfig, fit
@@ -42,6 +44,7 @@ class TrainConfig:
     test_subset: int | None = None  # evaluate on the first N test images
     mean: float | None = None  # input normalization; None = computed from the training images
     std: float | None = None
+    amp: str = "O0"  # mixed precision level (train.amp)
 
     def __post_init__(self) -> None:
         model_info(self.model)
@@ -54,6 +57,7 @@ class TrainConfig:
             "test_subset": self.test_subset is None or self.test_subset >= 1,
             "std": self.std is None or self.std > 0,
             "mean": (self.mean is None) == (self.std is None),
+            "amp": self.amp in ("O0", "O1", "O2", "O3"),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -61,7 +65,7 @@ class TrainConfig:
             raise ConfigError(
                 f"invalid training config: {values}",
                 hint="epochs, batch_size, subset, test_subset >= 1; 0 <= min_lr <= lr; lr > 0; "
-                     "mean and std together, std > 0",
+                     "mean and std together, std > 0; amp O0-O3",
             )
 
 
@@ -91,11 +95,17 @@ def train(cfg: TrainConfig, progress: Callable[[Progress], None] | None = None) 
         raise DataError(f"{ds.path}: images are {list(train_x.shape[1:])}, model '{cfg.model}' takes "
                         f"{list(info.input_shape[1:])}")
     fit_cfg = FitConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, min_lr=cfg.min_lr,
-                        augment=cfg.augment, seed=cfg.seed, mean=ds.mean, std=ds.std)
+                        augment=cfg.augment, seed=cfg.seed, mean=ds.mean, std=ds.std, amp=cfg.amp)
     msenv.graph_mode_cpu(cfg.seed)  # seeded before the initial weights are drawn
+    world = distributed.join()
+    world.check_batch(min(cfg.batch_size, len(train_x)))
     kwargs = {"num_classes": ds.num_classes} if ds.num_classes != info.num_classes else {}
     net = create_model(cfg.model, **kwargs)
-    history = fit(net, train_x, train_y, fit_cfg, progress=progress or StderrProgress())
+    probe(lambda: create_model(cfg.model, **kwargs), cfg.amp, ds.normalize(train_x[:2]), train_y[:2])
+    history = fit(net, train_x, train_y, fit_cfg, progress=progress or StderrProgress(), world=world)
+    if not world.leader:  # rank 0 writes the results; the others' weights are the same
+        return TrainResult(checkpoint=Path(cfg.out) / f"{cfg.model}.ckpt", eval={}, seconds=history.seconds,
+                           epoch_seconds=history.epoch_seconds)
 
     result = evaluate(net, ds.normalize(test_x), test_y)
     result.update({"epochs": cfg.epochs, "train_seconds": round(history.seconds, 3),
@@ -105,7 +115,9 @@ def train(cfg: TrainConfig, progress: Callable[[Progress], None] | None = None) 
     ckpt = save_checkpoint(net, out / f"{cfg.model}.ckpt", cfg.model, ds.normalization(), ds.labels,
                            dataset=ds.record(), model_kwargs=kwargs,
                            extra={"epochs": cfg.epochs, "seed": cfg.seed, "test_accuracy": result["test_accuracy"],
-                                  "test_images": result["test_images"]})
+                                  "test_images": result["test_images"], "amp": cfg.amp,
+                                  "world_size": world.size, "global_batch": cfg.batch_size,
+                                  "rank_batch": cfg.batch_size // world.size})
     write_json(out / "eval.json", result)
     config.save(cfg, out / "train_config.json")
     return TrainResult(checkpoint=ckpt, eval=result, seconds=history.seconds, epoch_seconds=history.epoch_seconds)

@@ -23,14 +23,19 @@ class Progress:
 
 
 class StderrProgress:
-    """A ``\\r``-updated bar per epoch on a terminal; one plain line per epoch otherwise."""
+    """A ``\\r``-updated bar per epoch on a terminal; otherwise (a log file, an msrun worker's log) one plain line
+    per epoch, and a step line whenever ``line_every`` seconds passed without one (the launcher of a
+    data-parallel job takes a silent log for a rank that stopped answering)."""
 
-    def __init__(self, stream: TextIO | None = None, width: int = 24, interval: float = 0.1) -> None:
+    def __init__(self, stream: TextIO | None = None, width: int = 24, interval: float = 0.1,
+                 line_every: float = 30.0) -> None:
         self.stream = stream or sys.stderr
         self.width = width
         self.interval = interval
+        self.line_every = line_every
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = 0.0
+        self._last_line = time.monotonic()
 
     def __call__(self, p: Progress) -> None:
         if p.done:
@@ -38,9 +43,16 @@ class StderrProgress:
                     f"{p.seconds:.1f} s  {p.images_per_s:.0f} img/s")
             self.stream.write(("\r" + line + " " * 8 + "\n") if self.tty else line + "\n")
             self.stream.flush()
+            self._last_line = time.monotonic()
             return
         now = time.monotonic()
-        if not self.tty or now - self._last < self.interval:
+        if not self.tty:
+            if now - self._last_line >= self.line_every:
+                self.stream.write(f"epoch {p.epoch}/{p.epochs}  step {p.step}/{p.steps}  loss {p.loss:.4f}\n")
+                self.stream.flush()
+                self._last_line = now
+            return
+        if now - self._last < self.interval:
             return
         self._last = now
         filled = int(self.width * p.step / max(p.steps, 1))
