@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from host_tools.cli_parallel import parallel_options, relaunch
+
 
 def _say(msg: str) -> None:
     click.echo(msg, err=True)
@@ -36,9 +38,12 @@ def _say(msg: str) -> None:
               help="TOML file with any TransferConfig keys (see train_config.json of a run); options given here win.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder for mobilenet_v2.ckpt, eval.json and train_config.json (default runs/mobilenet_v2).")
-def train_mobilenet_v2(data: str | None, image_size: int | None, epochs: int | None, unfreeze: int | None,
-                       fine_tune_epochs: int | None, fine_tune_lr: float | None, cache_views: bool, no_cache: bool,
-                       strict: bool, seed: int | None, config_file: Path | None, out: Path | None) -> None:
+@parallel_options
+@click.pass_context
+def train_mobilenet_v2(ctx: click.Context, data: str | None, image_size: int | None, epochs: int | None,
+                       unfreeze: int | None, fine_tune_epochs: int | None, fine_tune_lr: float | None,
+                       cache_views: bool, no_cache: bool, strict: bool, seed: int | None, config_file: Path | None,
+                       out: Path | None, amp: str | None, **_parallel: object) -> None:
     """Transfer learning from ImageNet MobileNetV2: cached frozen features, a new head, optional fine-tuning.
 
     Features of every image come from the feature cache (<home>/features, keyed by the weights, the
@@ -51,9 +56,13 @@ def train_mobilenet_v2(data: str | None, image_size: int | None, epochs: int | N
     overrides = {"data": data, "image_size": image_size, "epochs": epochs, "unfreeze": unfreeze,
                  "fine_tune_epochs": fine_tune_epochs, "fine_tune_lr": fine_tune_lr, "seed": seed, "out": out,
                  "cache_views": True if cache_views else None, "cache": False if no_cache else None,
-                 "strict": True if strict else None}  # fmt: skip
+                 "strict": True if strict else None, "amp": amp}  # fmt: skip
     cfg = load_toml(TransferConfig, config_file, overrides)
+    if relaunch(ctx, cfg.out, cfg.batch_size, _say):  # every rank ran it under msrun; rank 0 printed the result
+        return
     result = train_transfer(cfg, say=_say)
+    if not result.eval:  # a rank other than 0 under msrun: rank 0 reports
+        return
     c = result.cache
     cache = "no cache" if not cfg.cache else f"cache {c['hits']} hits, {c['misses']} misses"
     click.echo(f"test accuracy {result.eval['test_accuracy']:.2%} ({result.eval['test_images']} images) in "

@@ -152,3 +152,48 @@ def test_a_rank_that_stops_answering_is_stopped_after_the_timeout(tmp_path):
     assert proc.wait(300) == 1, "".join(lines)
     assert "no rank logged anything for 20 s: the job was stopped" in "".join(lines)
     assert _job_processes(str(out)) == []
+
+
+def test_mobilenet_v2_on_two_workers_shares_the_features_and_ends_as_one_worker(tmp_path):
+    """A fresh feature cache: each rank computes its half into it, then both read all of it; the heads trained
+    on the global batch end as one worker's does."""
+    import shutil
+
+    from host_tools.models.weights import checkpoint_path, fetch_weights, source_path
+    from tests.photo_folders import small_photo_folder
+
+    fetch_weights("mobilenet_v2", progress=lambda _: None)
+    data = small_photo_folder(tmp_path / "photos", train=12, val=4, test=4)
+    runs = {}
+    for workers in (2, 1):
+        home = tmp_path / f"home{workers}"
+        (home / "weights").mkdir(parents=True)
+        for src in (checkpoint_path("mobilenet_v2"), source_path("mobilenet_v2")):
+            shutil.copy(src, home / "weights" / src.name)
+        out = tmp_path / f"w{workers}"
+        proc = subprocess.run([sys.executable, "-m", "host_tools", "train", "mobilenet_v2", "--data", str(data),
+                               "--image-size", "64", "--epochs", "12", "--workers", str(workers), "--out", str(out)],
+                              capture_output=True, text=True, timeout=900,
+                              env={**os.environ, "MINDEDGE_HOME": str(home)})
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        runs[workers] = json.loads((out / "eval.json").read_text())
+    shared = runs[2]["cache"]["shared"]
+    assert shared["world_size"] == 2 and shared["computed"] == 20  # rank 0's half of the 40 photos
+    assert runs[2]["cache"]["misses"] == 0 and runs[1]["cache"]["misses"] == 40  # all read back from the cache
+    a, b = _params(tmp_path / "w2" / "mobilenet_v2.ckpt"), _params(tmp_path / "w1" / "mobilenet_v2.ckpt")
+    worst = max(float(np.abs(a[k] - b[k]).max()) for k in a if k.startswith("head."))
+    assert worst <= 1e-5 and runs[2]["head"]["best_epoch"] == runs[1]["head"]["best_epoch"], worst
+    meta = json.loads((tmp_path / "w2" / "mobilenet_v2.ckpt.manifest.json").read_text())
+    assert meta["extra"]["world_size"] == 2
+
+
+def test_mobilenet_v2_workers_refuse_what_data_parallel_cannot_do(tmp_path):
+    from tests.photo_folders import small_photo_folder
+
+    data = small_photo_folder(tmp_path / "photos", train=2, val=1, test=1)
+    for extra, message in ((["--no-cache"], "--workers shares the feature extraction through the feature cache"),
+                           (["--unfreeze", "1"], "--unfreeze with --workers: each rank would keep its own BatchNorm")):
+        proc = subprocess.run([sys.executable, "-m", "host_tools", "train", "mobilenet_v2", "--data", str(data),
+                               "--image-size", "64", "--workers", "2", "--out", str(tmp_path / "o"), *extra],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 2 and message in proc.stdout + proc.stderr, proc.stdout + proc.stderr

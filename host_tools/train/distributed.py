@@ -68,3 +68,24 @@ def join() -> World:
     world = World(int(get_rank()), int(get_group_size()))
     print(f"mindedge: rank {world.rank} of {world.size} (pid {os.getpid()})", file=sys.stderr, flush=True)
     return world
+
+
+def barrier(world: World) -> None:
+    """Wait until every rank got here: an all-reduce of ones in a graph (MindSpore 2.10's ``Barrier`` and its
+    eager collectives have no CPU kernel; the graph-mode ``AllReduce`` the gradients use does)."""
+    from host_tools import msenv
+
+    ms = msenv.import_mindspore()
+    from mindspore import nn, ops
+
+    class _Sum(nn.Cell):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reduce = ops.AllReduce()
+
+        def construct(self, x: ms.Tensor) -> ms.Tensor:
+            return self.reduce(x)
+
+    got = float(_Sum()(ms.Tensor(np.ones(1, np.float32))).asnumpy()[0])
+    if got != world.size:  # pragma: no cover - MindSpore's collective gave a wrong sum
+        raise RuntimeError(f"barrier: the all-reduce of {world.size} ones gave {got}")

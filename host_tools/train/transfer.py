@@ -29,6 +29,8 @@ import numpy as np
 from host_tools import config, manifest, msenv
 from host_tools.errors import ConfigError, DataError, ModelError
 from host_tools.files import write_json
+from host_tools.train import distributed, transfer_parallel
+from host_tools.train.distributed import World
 from host_tools.train.evaluate import predict, summarize
 from host_tools.train.fit import Arrays, FitConfig, FitResult, cross_entropy, fit, restore, snapshot
 from host_tools.train.progress import StderrProgress
@@ -65,6 +67,7 @@ class TransferConfig:
     ratios: list[float] = field(default_factory=lambda: [0.7, 0.1, 0.2])
     extract_batch: int = 32
     out: Path = Path("runs/mobilenet_v2")
+    amp: str = "O0"  # mixed precision of the head's training (train.amp)
 
     def __post_init__(self) -> None:
         from host_tools.models.registry import list_models, model_info
@@ -88,6 +91,7 @@ class TransferConfig:
             "fine_tune_batch_size": self.fine_tune_batch_size >= 1,
             "extract_batch": self.extract_batch >= 1,
             "ratios": len(self.ratios) == 3 and all(r >= 0 for r in self.ratios) and sum(self.ratios) > 0,
+            "amp": self.amp in ("O0", "O1", "O2", "O3") and (self.amp == "O0" or not self.fine_tunes),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -95,7 +99,7 @@ class TransferConfig:
             raise ConfigError(f"invalid {self.model} training config: {values}",
                               hint="image_size >= 32; epochs, batch sizes, patience >= 1; lr > 0; 0 <= min_lr <= lr; "
                                    "weight_decay, unfreeze, fine_tune_epochs >= 0; 0 <= head_dropout < 1; "
-                                   "ratios: 3 numbers >= 0")
+                                   "ratios: 3 numbers >= 0; amp O0-O3, O0 when fine-tuning")
 
     @property
     def fine_tunes(self) -> bool:
@@ -136,12 +140,13 @@ def _fit_record(r: FitResult) -> dict[str, Any]:
 
 
 def train_head(head: Any, feats: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None,
-               cfg: TransferConfig) -> FitResult:
-    """Train ``head`` in place on feature vectors (early stop on ``val`` = (features, labels) when given)."""
+               cfg: TransferConfig, world: World | None = None) -> FitResult:
+    """Train ``head`` in place on feature vectors (early stop on ``val`` = (features, labels) when given); data
+    parallel over ``world`` (every rank validates on all of ``val``: they stop at the same epoch)."""
     fit_cfg = FitConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, min_lr=cfg.min_lr, seed=cfg.seed,
-                        weight_decay=cfg.weight_decay, patience=cfg.patience, min_epochs=cfg.min_epochs)
+                        weight_decay=cfg.weight_decay, patience=cfg.patience, min_epochs=cfg.min_epochs, amp=cfg.amp)
     validate = (lambda h: _accuracy(predict(h, val[0]), val[1])) if val is not None and len(val[1]) else None
-    return fit(head, Arrays(feats), y, fit_cfg, validate=validate)
+    return fit(head, Arrays(feats), y, fit_cfg, validate=validate, world=world)
 
 
 def fine_tune(net: Any, train: tuple[list[Path], np.ndarray], val: tuple[list[Path], np.ndarray], preprocess: Any,
@@ -204,7 +209,15 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
                         hint="give a folder with images in every class (or train/ and test/ subfolders)")
 
     msenv.graph_mode_cpu(cfg.seed)  # seeded before the head's initial weights are drawn
+    world = distributed.join()
+    transfer_parallel.check(world, cfg)
+    world.check_batch(min(cfg.batch_size, len(paths["train"])))
     net = create_model(cfg.model, num_classes=n_classes, dropout=cfg.head_dropout)
+    from host_tools.models.classifier import make_head
+    from host_tools.train.amp import probe
+
+    probe(lambda: make_head(net.feature_dim, n_classes, cfg.head_dropout), cfg.amp,
+          np.zeros((2, net.feature_dim), np.float32), np.zeros(2, np.int64))
     if cfg.fine_tunes:
         from host_tools.train.transfer_finetune import trainable_split
 
@@ -213,10 +226,16 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
     weights = weights_sha256(info.pretrained)
     store = FeatureStore(net.feature_dim) if cfg.cache else None
     every = paths["train"] + paths["val"] + paths["test"]
+    shared = None
+    if world.size > 1:
+        store, shared = transfer_parallel.share_extraction(world, net.backbone, every, paths["train"], preprocess,
+                                                           weights, net.feature_dim, cfg, store)
     feats, stats = extract_features(net.backbone, every, preprocess, weights=weights, feature_dim=net.feature_dim,
                                     store=store, batch_size=cfg.extract_batch,
                                     progress=StderrExtractProgress(label=f"features {cfg.image_size}px"))
     cache = stats.record()
+    if shared is not None:
+        cache["shared"] = shared
     if cfg.cache_views:
         flipped, fstats = extract_features(net.backbone, paths["train"], preprocess, weights=weights,
                                            feature_dim=net.feature_dim, views=("hflip",), store=store,
@@ -232,7 +251,10 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
     x, y = f_train, labels["train"]
     if cfg.cache_views:
         x, y = np.concatenate([f_train, flipped["hflip"]]), np.concatenate([y, y])
-    head = train_head(net.head, x, y, (f_val, labels["val"]) if len(labels["val"]) else None, cfg)
+    head = train_head(net.head, x, y, (f_val, labels["val"]) if len(labels["val"]) else None, cfg, world)
+    if not world.leader:  # rank 0 evaluates and writes; the heads are the same
+        return TransferResult(checkpoint=out / f"{cfg.model}.ckpt", eval={}, seconds=time.perf_counter() - start,
+                              cache=cache)
     head_rec = _fit_record(head)
     say(f"head: {head_rec['epochs_run']} epochs in {head.seconds:.1f} s, best epoch {head.best_epoch} "
         f"(val {head_rec['val_accuracy'] or 0:.2%})" if head.best_epoch else
@@ -268,7 +290,8 @@ def train_transfer(cfg: TransferConfig, say: Callable[[str], object] = print) ->
                            dataset=folder.record(), model_kwargs={"num_classes": n_classes},
                            input_shape=(3, cfg.image_size, cfg.image_size),
                            extra={"seed": cfg.seed, "weights_sha256": weights, "test_accuracy": result["test_accuracy"],
-                                  "test_images": result["test_images"], "unfreeze": cfg.unfreeze if fine else 0})
+                                  "test_images": result["test_images"], "unfreeze": cfg.unfreeze if fine else 0,
+                                  "amp": cfg.amp, "world_size": world.size, "global_batch": cfg.batch_size})
     write_json(out / "eval.json", result)
     config.save(cfg, out / "train_config.json")
     return TransferResult(checkpoint=ckpt, eval=result, seconds=time.perf_counter() - start, cache=cache)
