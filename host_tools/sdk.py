@@ -320,9 +320,7 @@ def cmake_configure_argv(cmake: str, proj: NativeProject, sdk: LiteSdk) -> list[
 def build(jobs: int = 2, progress: Progress = print, verbose: bool = False, arch: str = HOST_ARCH) -> list[Path]:
     """Configure and build every native project of ``arch`` against that arch's SDK with CMake."""
     sdk = require_sdk(arch=arch)
-    cmake = shutil.which("cmake")
-    if cmake is None:
-        raise ToolMissing("cmake is not installed", hint="apt-get install cmake g++ make")
+    cmake = cmake_path()
     if arch in CROSS_COMPILERS and shutil.which(CROSS_COMPILERS[arch]) is None:
         raise ToolMissing(f"the {arch} cross compiler {CROSS_COMPILERS[arch]} is not installed",
                           hint=f"apt-get install g++-{arch}-linux-gnu (scripts/system-deps.sh installs it)")
@@ -344,13 +342,27 @@ def build(jobs: int = 2, progress: Progress = print, verbose: bool = False, arch
     return out
 
 
-def _run(cmd: list[str], what: str, verbose: bool, arch: str = HOST_ARCH) -> None:
-    proc = subprocess.run(cmd, capture_output=not verbose, text=True)
+def cmake_path() -> str:
+    """The cmake on PATH; ToolMissing saying how to install it."""
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        raise ToolMissing("cmake is not installed", hint="apt-get install cmake g++ make")
+    return cmake
+
+
+def run_build_step(cmd: list[str], what: str, verbose: bool = False, hint: str | None = None) -> None:
+    """One configure or build command; a MindedgeError with the compiler's first error line (``hint``: how to
+    see all of it) when it fails."""
+    proc = subprocess.run(cmd, capture_output=not verbose, text=True, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         text = (proc.stderr or "") + (proc.stdout or "")
         errors = [ln for ln in text.splitlines() if "error" in ln.lower()] or text.splitlines()[-1:]
         raise MindedgeError(
             f"building {what} failed (exit {proc.returncode}): {errors[0].strip() if errors else 'no output'}",
-            hint=f"run `mindedge --verbose sdk build{arch_flag(arch)}` for the full compiler output",
-            detail=text,
+            hint=hint, detail=text,
         )
+
+
+def _run(cmd: list[str], what: str, verbose: bool, arch: str = HOST_ARCH) -> None:
+    run_build_step(cmd, what, verbose, hint=f"run `mindedge --verbose sdk build{arch_flag(arch)}` for the full "
+                                            "compiler output")

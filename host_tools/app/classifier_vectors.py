@@ -64,7 +64,7 @@ def write(out: Path, say: Callable[[str], object] = print) -> Path:
         cases.append({"name": name, "png": path.name, "argb": f"{name}.argb", "width": int(rgb.shape[1]),
                       "height": int(rgb.shape[0]), "logits": f"{name}.logits.f32", "host_top1": pred.top[0].index,
                       "source": source})
-    fp16 = golden.golden_fp16(say)
+    fp16 = golden.fp16_twin(ms)
     (out / f"{golden.STEM}_fp16.json").write_text(json.dumps(spec.build(fp16, name=f"{golden.STEM}_fp16"), indent=1))
     doc = {"schema": SCHEMA, "model": str(ms), "spec": f"{golden.STEM}.json", "threads": THREADS,
            "fp16": {"model": str(fp16), "spec": f"{golden.STEM}_fp16.json"},

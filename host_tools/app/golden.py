@@ -24,13 +24,14 @@ CAT_CLASSES = ("281", "282", "283", "284", "285")  # tabby, tiger cat, Persian, 
 ESPRESSO = "967"
 
 
-def _key() -> dict[str, str]:
+def _key(say: Say) -> dict[str, str]:
+    """What the built model depends on; fetches (and verifies) the weights on the way."""
     import mindspore
 
     from host_tools.models.weights import weights_sha256
     from host_tools.sdk import LITE_VERSION
 
-    return {"weights_sha256": weights_sha256("mobilenet_v2"), "mindspore": mindspore.__version__,
+    return {"weights_sha256": weights_sha256("mobilenet_v2", progress=say), "mindspore": mindspore.__version__,
             "lite": LITE_VERSION, "variants": "fp32,fp16"}
 
 
@@ -39,10 +40,7 @@ def golden_model(say: Say = print) -> Path:
     folder = paths.build_dir() / "app" / "golden"
     ms_path = folder / f"{STEM}.ms"
     stamp = folder / "KEY.json"
-    from host_tools.models.weights import fetch_weights
-
-    fetch_weights("mobilenet_v2", progress=say)
-    key = _key()
+    key = _key(say)
     if ms_path.is_file() and stamp.is_file() and json.loads(stamp.read_text()) == key:
         return ms_path
     say("building the golden model: ImageNet MobileNetV2 -> ONNX -> fp32 .ms ...")
@@ -74,6 +72,6 @@ def _build(folder: Path, say: Say) -> None:
     convert(onnx, folder / f"{STEM}_fp16.ms", ConvertOptions(fp16=True, verify_samples=4), say=lambda _m: None)
 
 
-def golden_fp16(say: Say = print) -> Path:
-    """The fp16 twin of the golden model (the same ONNX converted with ``--fp16=on``)."""
-    return golden_model(say).with_name(f"{STEM}_fp16.ms")
+def fp16_twin(golden: Path) -> Path:
+    """The fp16 twin ``golden_model`` builds beside the fp32 model (the same ONNX converted with ``--fp16=on``)."""
+    return golden.with_name(f"{STEM}_fp16.ms")

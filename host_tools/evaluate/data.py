@@ -23,28 +23,24 @@ class TestSet:
     std: list[float]
 
 
-def source_manifest(man: manifest.Manifest) -> manifest.Manifest:
-    """The manifest in ``man``'s chain that records the dataset (the checkpoint's), else ``man``."""
-    return next((m for m in manifest.chain(man) if (m.extra or {}).get("dataset")), man)
+def _norm(chain: list[manifest.Manifest]) -> dict[str, Any] | None:
+    return next((m.normalization for m in chain if m.normalization), None)
 
 
-def _norm(man: manifest.Manifest) -> tuple[list[float], list[float]]:
-    norm = next((m.normalization for m in manifest.chain(man) if m.normalization), None) or {}
-    return [float(v) for v in norm.get("mean", [0.0])], [float(v) for v in norm.get("std", [1.0])]
-
-
-def load(man: manifest.Manifest, labels: list[str], data: Path | None, limit: int | None) -> TestSet:
-    """The test set; DataError when it cannot be read or its classes are not the model's."""
+def load(chain: list[manifest.Manifest], labels: list[str], data: Path | None, limit: int | None) -> TestSet:
+    """The test set of the model whose manifest chain (nearest first) is ``chain``; DataError when it cannot be
+    read or its classes are not the model's."""
     from host_tools.data.recorded import required_split
 
-    mean, std = _norm(man)
-    if data is None:
-        rec = required_split(source_manifest(man), n=limit)
+    norm = _norm(chain) or {}
+    mean, std = [float(v) for v in norm.get("mean", [0.0])], [float(v) for v in norm.get("std", [1.0])]
+    if data is None:  # the manifest that records the dataset (the checkpoint's)
+        rec = required_split(next((m for m in chain if (m.extra or {}).get("dataset")), chain[0]), n=limit)
         return TestSet(rec.x, rec.y, rec.display, mean, std)
-    return _folder(man, labels, data, limit, mean, std)
+    return _folder(chain, labels, data, limit, mean, std)
 
 
-def _folder(man: manifest.Manifest, labels: list[str], data: Path, limit: int | None, mean: list[float],
+def _folder(chain: list[manifest.Manifest], labels: list[str], data: Path, limit: int | None, mean: list[float],
             std: list[float]) -> TestSet:
     from host_tools.data.decode import read_rgb
     from host_tools.data.images import load_image_folder
@@ -57,17 +53,16 @@ def _folder(man: manifest.Manifest, labels: list[str], data: Path, limit: int | 
                         hint=f"the model's labels: {', '.join(labels[:12])}{' ...' if len(labels) > 12 else ''}")
     items = folder.splits["test"] or [it for s in folder.splits.values() for it in s]
     items = items[:limit] if limit else items
-    shape = next((m.inputs[0].shape for m in manifest.chain(man) if m.inputs), None)
-    chw = _chw(man, shape)
-    norm = next((m.normalization for m in manifest.chain(man) if m.normalization), None)
-    transform: Any = image_transform(norm, chw, str(data))
+    transform: Any = image_transform(_norm(chain), _chw(chain), str(data))
     x = np.stack([transform(read_rgb(it.path)) for it in items]).astype(np.float32)
     y = np.array([labels.index(folder.classes[it.label]) for it in items], dtype=np.int64)
     return TestSet(x, y, folder.name, mean, std)
 
 
-def _chw(man: manifest.Manifest, shape: list[int] | None) -> tuple[int, int, int]:
-    if not shape or len(shape) != 4:
-        raise DataError(f"{man.artifact}: the manifest records no image input")
-    layout = next((t.layout for m in manifest.chain(man) for t in m.inputs), "NCHW").upper()
+def _chw(chain: list[manifest.Manifest]) -> tuple[int, int, int]:
+    spec = next((m.inputs[0] for m in chain if m.inputs), None)
+    shape = list(spec.shape) if spec else []
+    if len(shape) != 4:
+        raise DataError(f"{chain[0].artifact}: the manifest records no image input")
+    layout = (spec.layout if spec else "NCHW").upper()
     return (shape[3], shape[1], shape[2]) if layout == "NHWC" else (shape[1], shape[2], shape[3])

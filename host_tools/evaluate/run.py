@@ -130,10 +130,11 @@ def evaluate(cfg: EvalConfig, say: Say = print) -> dict[str, Any]:
     if man is None:
         raise ModelError(f"{path} has no manifest" if path.is_file() else f"{path} does not exist",
                          hint="evaluate a model written by mindedge (train, export, convert)")
-    labels = next((list(m.labels) for m in manifest.chain(man) if m.labels), None)
+    chain = manifest.chain(man)
+    labels = next((list(m.labels) for m in chain if m.labels), None)
     if not labels:
         raise ModelError(f"{path}: no labels in its manifest chain")
-    ts = test_data.load(man, labels, cfg.data, cfg.limit)
+    ts = test_data.load(chain, labels, cfg.data, cfg.limit)
     say(f"evaluating {path.name} on {len(ts.y)} {ts.name} test images ...")
     net = None
     if kind == "checkpoint":

@@ -228,9 +228,9 @@ def fetch_weights(name: str, force: bool = False, progress: Callable[[str], obje
     return ckpt
 
 
-def weights_sha256(name: str) -> str:
+def weights_sha256(name: str, progress: Callable[[str], object] = print) -> str:
     """sha256 of the converted checkpoint of weights ``name`` (fetched first when needed)."""
-    fetch_weights(name)  # verifies the checkpoint against its record
+    fetch_weights(name, progress=progress)  # verifies the checkpoint against its record
     return str(json.loads(source_path(name).read_text())["ckpt_sha256"])
 
 

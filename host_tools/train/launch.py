@@ -147,13 +147,12 @@ def run(spec: Launch, argv: list[str], log_dir: Path, say: Callable[[str], None]
     stalled = threading.Event()
     done = threading.Event()
 
-    def joined(logs: list[Path]) -> bool:
-        return len(logs) >= spec.workers and all(_says(p, "mindedge: rank ") for p in logs)
-
     def watch() -> None:  # counts from the moment every local rank joined (start-up is msrun's cluster_time_out)
+        joined: set[Path] = set()  # logs that said "mindedge: rank ...": read until then, never again
         while not done.wait(1.0):
             logs = _logs(log_dir)
-            if not joined(logs):
+            joined.update(p for p in logs if p not in joined and _says(p, "mindedge: rank "))
+            if len(joined) < spec.workers:
                 continue
             stamps = [p.stat().st_mtime for p in logs]
             if stamps and time.time() - max(stamps) > spec.timeout_s:

@@ -21,7 +21,6 @@
 
 #include "ms_model.h"
 #include "runner.h"
-#include "sha256.h"
 
 namespace {
 
@@ -103,15 +102,22 @@ JNIEXPORT jstring JNICALL Java_io_mindedge_core_LiteNative_version(JNIEnv* env, 
   return env->NewStringUTF(device_bench::Runner::LiteVersion().c_str());
 }
 
-JNIEXPORT jlong JNICALL Java_io_mindedge_core_LiteNative_open(JNIEnv* env, jclass, jbyteArray model, jint threads) {
-  if (model == nullptr) {
-    ThrowArgument(env, "no model bytes");
+// `sha256` is the model's, already checked by the caller (LiteClassifier.open): the pool's key.
+JNIEXPORT jlong JNICALL Java_io_mindedge_core_LiteNative_open(JNIEnv* env, jclass, jbyteArray model, jint threads,
+                                                            jstring sha256) {
+  if (model == nullptr || sha256 == nullptr) {
+    ThrowArgument(env, "no model bytes or checksum");
     return 0;
   }
   if (threads < 1) {
     ThrowArgument(env, "threads must be at least 1, got " + std::to_string(threads));
     return 0;
   }
+  const char* sha = env->GetStringUTFChars(sha256, nullptr);
+  if (sha == nullptr) return 0;  // OutOfMemoryError is pending
+  const std::string key = std::string(sha) + "/" + std::to_string(threads);
+  env->ReleaseStringUTFChars(sha256, sha);
+  if (Classifier* pooled = TakeFromPool(key)) return reinterpret_cast<jlong>(pooled);
   std::unique_ptr<Classifier> c(new (std::nothrow) Classifier);
   if (!c) {
     ThrowState(env, "out of memory");
@@ -119,8 +125,6 @@ JNIEXPORT jlong JNICALL Java_io_mindedge_core_LiteNative_open(JNIEnv* env, jclas
   }
   c->model.resize(static_cast<size_t>(env->GetArrayLength(model)));
   env->GetByteArrayRegion(model, 0, static_cast<jsize>(c->model.size()), reinterpret_cast<jbyte*>(c->model.data()));
-  const std::string key = device_bench::Sha256Hex(c->model.data(), c->model.size()) + "/" + std::to_string(threads);
-  if (Classifier* pooled = TakeFromPool(key)) return reinterpret_cast<jlong>(pooled);
   const device_bench::MsModelInfo info = device_bench::InspectMsModel(c->model.data(), c->model.size());
   if (!info.ok) {
     ThrowArgument(env, "the model " + info.error);

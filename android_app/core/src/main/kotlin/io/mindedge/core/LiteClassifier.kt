@@ -42,8 +42,6 @@ class LiteClassifier private constructor(private var handle: Long, val spec: Mod
         return Classification(Scores.topK(logits, spec.labels, minOf(k, spec.classes)), logits, ms)
     }
 
-    fun preprocess(argb: IntArray, width: Int, height: Int): FloatArray = preprocessor.tensor(argb, width, height)
-
     override fun close() {
         if (handle != 0L) LiteNative.close(handle)
         handle = 0L
@@ -66,7 +64,7 @@ class LiteClassifier private constructor(private var handle: Long, val spec: Mod
                 throw ModelLoadException("$where: sha256 $sha differs from its spec's ${spec.sha256}")
             }
             val handle = try {
-                LiteNative.open(model, threads)
+                LiteNative.open(model, threads, sha)
             } catch (e: IllegalArgumentException) {
                 throw ModelLoadException("$where: ${e.message}", e)
             } catch (e: IllegalStateException) {

@@ -11,8 +11,9 @@ internal object LiteNative {
 
     @JvmStatic external fun version(): String
 
-    /** A handle; IllegalArgumentException (not a .ms, wrong tensors) or IllegalStateException (the runtime). */
-    @JvmStatic external fun open(model: ByteArray, threads: Int): Long
+    /** A handle; IllegalArgumentException (not a .ms, wrong tensors) or IllegalStateException (the runtime).
+     *  [sha256] is the bytes' checksum, checked by the caller: it keys the native pool of built models. */
+    @JvmStatic external fun open(model: ByteArray, threads: Int, sha256: String): Long
 
     /** True when [open] handed out a model built earlier in this process (the native side pools built models:
      *  MindSpore Lite 2.0 cannot rebuild an fp16 model it freed), so no Build ran. */
